@@ -1,0 +1,1 @@
+"""Devices: one file per device, each a `Device` (see base.py)."""

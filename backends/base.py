@@ -1,0 +1,106 @@
+"""The device contract: synchronize, time, count memory, describe, give peak rates."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+DTYPES: dict[str, torch.dtype] = {
+    "fp32": torch.float32,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    """Peak memory since the last reset, in bytes (None where the device cannot tell)."""
+
+    peak_allocated: int | None
+    peak_reserved: int | None
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A peak rate: FLOP/s for a dtype and copy bytes/s, with where it came from."""
+
+    flops_per_s: float | None
+    bytes_per_s: float | None
+    source: str  # "measured <date>" or a datasheet citation
+    confidence: str  # "measured", "datasheet", "weak"
+
+
+class Timer(ABC):
+    """Times one region; `stop()` returns the elapsed nanoseconds, synchronized."""
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def stop(self) -> int: ...
+
+
+class WallTimer(Timer):
+    """perf_counter_ns around a region, after the device has finished its queued work."""
+
+    def __init__(self, synchronize: Any) -> None:
+        self._synchronize = synchronize
+        self._t0 = 0
+
+    def start(self) -> None:
+        self._synchronize()
+        self._t0 = time.perf_counter_ns()
+
+    def stop(self) -> int:
+        self._synchronize()
+        return time.perf_counter_ns() - self._t0
+
+
+class Device(ABC):
+    """One kind of device; the only place that knows how to sync, time and count memory."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def available(self) -> tuple[bool, str]:
+        """(True, "") or (False, why); never raises."""
+
+    @abstractmethod
+    def torch_device(self, index: int = 0) -> torch.device:
+        """The torch.device that tensors for this device go to."""
+
+    @abstractmethod
+    def synchronize(self) -> None:
+        """Wait for all queued work on the device."""
+
+    def timer(self) -> Timer:
+        """A timer for one region; accelerators override with device events."""
+        return WallTimer(self.synchronize)
+
+    @abstractmethod
+    def memory(self) -> MemoryStats:
+        """Peak memory since the last `reset_peak_memory()`."""
+
+    @abstractmethod
+    def reset_peak_memory(self) -> None:
+        """Start a new peak-memory window."""
+
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """Name, versions, cores, memory: what identifies this device in a result."""
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that change this device's speed, as set now."""
+        return {}
+
+    def supports_dtype(self, dtype: str) -> tuple[bool, str]:
+        """Whether this device computes in `dtype` ("fp32", "bf16", "fp16"), and why not."""
+        return (dtype in DTYPES, f"unknown dtype {dtype}")
+
+    def peak(self, dtype: str) -> Peak | None:
+        """Peak rates for `dtype`: measured where hwbench has measured them, else None."""
+        return None

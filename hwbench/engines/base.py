@@ -1,0 +1,60 @@
+"""The engine contract: turn (workload, device, options) into a session that runs one step."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+from hwbench.backends.base import DTYPES, Device
+from hwbench.workloads.base import Workload
+
+
+class Session(ABC):
+    """A prepared model on a device; `run` is the step the harness times."""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+
+    @abstractmethod
+    def place(self, inputs: tuple[torch.Tensor, ...]) -> Any:
+        """Inputs moved (and cast) to where `run` wants them; not timed."""
+
+    @abstractmethod
+    def run(self, placed: Any) -> Any:
+        """One step on placed inputs; returns the outputs, possibly still in flight."""
+
+    @abstractmethod
+    def to_cpu(self, outputs: Any) -> torch.Tensor:
+        """The step's output as a float32 CPU tensor, for the parity check."""
+
+    def details(self) -> dict[str, Any]:
+        """Facts about how the session runs (effective providers, recompilations, ...)."""
+        return {}
+
+
+class Engine(ABC):
+    name: ClassVar[str]
+    options: ClassVar[tuple[str, ...]] = ()  # engine-specific target options besides dtype
+
+    def supports(self, workload: Workload, device: Device, dtype: str) -> tuple[bool, str]:
+        """Whether this engine can run `workload` on `device` in `dtype`, and why not."""
+        return device.supports_dtype(dtype)
+
+    @abstractmethod
+    def prepare(
+        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+    ) -> Session:
+        """Load, compile or export: everything before the first step (timed as prepare_s)."""
+
+
+def cast_inputs(
+    inputs: tuple[torch.Tensor, ...], device: torch.device, dtype: str
+) -> tuple[torch.Tensor, ...]:
+    """Float inputs cast to `dtype`, integer inputs (token ids) kept, all moved to `device`."""
+    torch_dtype = DTYPES[dtype]
+    return tuple(
+        t.to(device=device, dtype=torch_dtype) if t.is_floating_point() else t.to(device)
+        for t in inputs
+    )

@@ -1,0 +1,107 @@
+"""Warm-up, loop calibration, the timing loop and its adaptive stopping rule (DESIGN.md s.4)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hwbench.backends.base import Timer
+from hwbench.errors import UsageError
+from hwbench.stats import relative_ci_halfwidth
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """How long and how precisely to measure one case."""
+
+    warmup_s: float = 0.2  # at least this long, and at least `warmup_runs` steps
+    warmup_runs: int = 2
+    min_sample_s: float = 0.01  # a sample times enough steps to last this long
+    min_samples: int = 10
+    min_time_s: float = 0.5
+    target_rel_ci: float = 0.01  # stop when the median's 95% CI is within +-1%
+    time_budget_s: float = 5.0  # ... or when sampling has lasted this long
+    max_samples: int = 100_000
+
+    def __post_init__(self) -> None:
+        for name in ("warmup_s", "min_sample_s", "min_time_s", "target_rel_ci"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"harness {name} must be >= 0, got {getattr(self, name)}")
+        if self.time_budget_s <= 0:
+            raise UsageError(f"time budget must be > 0 seconds, got {self.time_budget_s}")
+        if self.min_samples < 1 or self.max_samples < self.min_samples:
+            raise UsageError("harness needs 1 <= min_samples <= max_samples")
+
+
+@dataclass
+class Measurement:
+    """Per-step times in ns (each sample the mean over `loops` steps) and how they ended."""
+
+    samples_ns: list[float] = field(default_factory=list)
+    loops: int = 1
+    warmup_runs: int = 0
+    sampling_s: float = 0.0
+    stop_reason: str = ""  # "converged", "time_budget" or "max_samples"
+    rel_ci_halfwidth: float = math.inf
+
+
+def timed_loop(step: Callable[[], object], timer: Timer, loops: int) -> int:
+    """Nanoseconds for `loops` calls of `step`, synchronized at the end."""
+    timer.start()
+    for _ in range(loops):
+        step()
+    return timer.stop()
+
+
+def warm_up(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> tuple[int, float]:
+    """Run `step` for the warm-up period; returns (runs, estimated ns per step)."""
+    runs, spent_ns = 0, 0
+    while runs < config.warmup_runs or spent_ns < config.warmup_s * 1e9:
+        spent_ns += timed_loop(step, timer, 1)
+        runs += 1
+    return runs, spent_ns / runs
+
+
+def calibrate(
+    step: Callable[[], object], timer: Timer, estimate_ns: float, config: HarnessConfig
+) -> int:
+    """Steps per sample so that one sample lasts at least `min_sample_s`."""
+    target_ns = config.min_sample_s * 1e9
+    loops = max(1, math.ceil(target_ns / max(estimate_ns, 1.0)))
+    while loops > 1 and (elapsed := timed_loop(step, timer, loops)) < target_ns:
+        loops = math.ceil(loops * 1.2 * target_ns / max(elapsed, 1))
+    return loops
+
+
+def measure(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> Measurement:
+    """Time `step` (warm-up, calibration, then samples until the stopping rule); the caller
+    has already made the first run, whose cost is reported apart."""
+    result = Measurement()
+    result.warmup_runs, estimate_ns = warm_up(step, timer, config)
+    result.loops = calibrate(step, timer, estimate_ns, config)
+    start = time.perf_counter()
+    while True:
+        result.samples_ns.append(timed_loop(step, timer, result.loops) / result.loops)
+        result.sampling_s = time.perf_counter() - start
+        reason = _stop_reason(result, config)
+        if reason:
+            result.stop_reason = reason
+            result.rel_ci_halfwidth = relative_ci_halfwidth(result.samples_ns)
+            return result
+
+
+def _stop_reason(result: Measurement, config: HarnessConfig) -> str:
+    n = len(result.samples_ns)
+    if n >= config.max_samples:
+        return "max_samples"
+    if result.sampling_s >= config.time_budget_s:
+        return "time_budget"
+    if n < config.min_samples or result.sampling_s < config.min_time_s:
+        return ""
+    # The CI needs a sort: check each sample while few, then every 16th.
+    if n > 256 and n % 16:
+        return ""
+    converged = relative_ci_halfwidth(result.samples_ns) <= config.target_rel_ci
+    return "converged" if converged else ""

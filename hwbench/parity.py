@@ -1,0 +1,39 @@
+"""Parity before speed: a case's output against the float32 CPU eager reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+# Relative L2 norm of the difference allowed per compute dtype (DESIGN.md section 4).
+TOLERANCES = {"fp32": 1e-4, "tf32": 2e-2, "bf16": 2e-2, "fp16": 5e-3, "int8": 6e-2, "fp8": 6e-2}
+
+
+def compare(reference: torch.Tensor, output: torch.Tensor, dtype: str) -> dict[str, Any]:
+    """Max absolute error, relative L2 error and the verdict under `dtype`'s tolerance."""
+    tolerance = TOLERANCES[dtype]
+    if output.shape != reference.shape:
+        return {
+            "passed": False,
+            "tolerance": tolerance,
+            "reason": f"output shape {list(output.shape)} != reference {list(reference.shape)}",
+        }
+    reference = reference.double()
+    diff = output.double() - reference
+    rel_l2 = float(diff.norm() / reference.norm().clamp_min(1e-30))
+    finite = bool(torch.isfinite(output).all())
+    passed = finite and rel_l2 <= tolerance
+    verdict = {
+        "passed": passed,
+        "tolerance": tolerance,
+        "rel_l2": rel_l2,
+        "max_abs": float(diff.abs().max()) if diff.numel() else 0.0,
+    }
+    if not passed:
+        verdict["reason"] = (
+            "output has NaN or inf"
+            if not finite
+            else f"relative L2 error {rel_l2:.3g} > tolerance {tolerance:g}"
+        )
+    return verdict

@@ -1,0 +1,71 @@
+"""The terminal table of a result document."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.table import Table
+
+STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
+COLUMNS = (
+    "case",
+    "target",
+    "status",
+    "median ms ±95% CI",
+    "p90 ms",
+    "samples/s",
+    "GFLOP/s",
+    "parity rel-L2",
+    "stop / reason",
+)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def case_row(case: dict[str, Any]) -> list[str]:
+    key, status = case["key"], case["status"]
+    head = [
+        f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}",
+        f"{key['engine']}@{key['device']} {key['dtype']}",
+        f"[{STATUS_STYLE[status]}]{status}[/]",
+    ]
+    if status != "ok":
+        return [*head, "", "", "", "", "", case.get("reason", "")]
+    latency = case["metrics"]["latency_ms"]
+    half_ci = (latency["median_ci_high"] - latency["median_ci_low"]) / 2
+    parity = case["parity"]["rel_l2"]
+    return [
+        *head,
+        f"{_ms(latency['p50'])} ±{_ms(half_ci)}",
+        _ms(latency["p90"]),
+        f"{case['metrics']['throughput']:.4g}",
+        f"{case['roofline']['flops_per_s'] / 1e9:.3g}",
+        f"{parity:.1e}",
+        case["stop_reason"],
+    ]
+
+
+def results_table(document: dict[str, Any]) -> Table:
+    """One row per case that ran: median latency with its 95% CI, p90, throughput, parity.
+    Cases skipped because a device is unavailable are summed up in the caption."""
+    table = Table(title=f"hwbench {document['suite']} on {document['machine']}")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    unavailable: Counter[str] = Counter()
+    for case in document["cases"]:
+        device = case["key"]["device"]
+        if case["status"] == "skipped" and not document["devices"][device]["available"]:
+            unavailable[device] += 1
+        else:
+            table.add_row(*case_row(case))
+    table.caption = (
+        "; ".join(
+            f"{n} case(s) skipped on {device}: {document['devices'][device]['reason']}"
+            for device, n in unavailable.items()
+        )
+        or None
+    )
+    return table

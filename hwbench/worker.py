@@ -1,0 +1,119 @@
+"""Runs one case in its own process: prepare, first run, parity, then the timed loop.
+
+Usage: python -m hwbench.worker CASE.json RECORD.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import hwbench  # noqa: F401  (sets TORCH_DEVICE_BACKEND_AUTOLOAD before torch loads)
+from hwbench import parity
+from hwbench.backends.base import DTYPES
+from hwbench.case import Case
+from hwbench.engines.base import cast_inputs
+from hwbench.harness import measure
+from hwbench.registry import lookup
+from hwbench.results import save
+from hwbench.workloads import make_workload
+from hwbench.workloads.base import Workload
+
+
+def reference_output(workload: Workload, inputs: tuple) -> Any:
+    """The float32 CPU eager output that every case must reproduce."""
+    import torch
+
+    model = workload.build()
+    with torch.inference_mode():
+        return model(*cast_inputs(inputs, torch.device("cpu"), "fp32")).float()
+
+
+def run_case(case: Case) -> dict[str, Any]:
+    """The case's record: status, parity, metrics, raw samples."""
+    target = case.parsed_target
+    workload = make_workload(case.workload, case.size, case.seed, case.model_path)
+    device = lookup("devices", target.device)()
+    engine = lookup("engines", target.engine)()
+    record: dict[str, Any] = {"key": case.key(), "workload": workload.describe()}
+    supported, why = engine.supports(workload, device, target.dtype)
+    if not supported:
+        return {**record, "status": "skipped", "reason": why}
+    inputs = workload.inputs(case.batch, seed=case.seed + 1)
+    record["key"]["input_shapes"] = [list(t.shape) for t in inputs]
+
+    start = time.perf_counter()
+    session = engine.prepare(workload, device, target.dtype, target.engine_options)
+    record["prepare_s"] = time.perf_counter() - start
+    placed = session.place(inputs)
+    timer = device.timer()
+    timer.start()
+    output = session.run(placed)
+    record["first_run_s"] = timer.stop() / 1e9
+
+    verdict = parity.compare(
+        reference_output(workload, inputs), session.to_cpu(output), target.dtype
+    )
+    record["parity"] = verdict
+    if not verdict["passed"]:
+        return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
+
+    device.reset_peak_memory()
+    measurement = measure(lambda: session.run(placed), timer, case.harness)
+    scenario = lookup("scenarios", case.scenario)()
+    metrics = scenario.metrics(measurement, case.batch)
+    memory = device.memory()
+    record.update(
+        status="ok",
+        reason="",
+        metrics=metrics,
+        samples_ns=measurement.samples_ns,
+        loops=measurement.loops,
+        warmup_runs=measurement.warmup_runs,
+        sampling_s=measurement.sampling_s,
+        stop_reason=measurement.stop_reason,
+        rel_ci_halfwidth=measurement.rel_ci_halfwidth,
+        memory={"peak_allocated": memory.peak_allocated, "peak_reserved": memory.peak_reserved},
+        roofline=achieved_rates(workload, case.batch, target.dtype, metrics),
+        session=session.details(),
+    )
+    return record
+
+
+def achieved_rates(
+    workload: Workload, batch: int, dtype: str, metrics: dict[str, Any]
+) -> dict[str, Any]:
+    """FLOP/s and bytes/s at the median step, from the workload's counts."""
+    flops = workload.flops(batch)
+    moved = workload.bytes_moved(batch, DTYPES[dtype].itemsize)
+    step_s = metrics["latency_ms"]["p50"] / 1e3
+    return {
+        "flops_per_step": flops,
+        "bytes_per_step": moved,
+        "flops_per_s": flops / step_s,
+        "bytes_per_s": moved / step_s,
+    }
+
+
+def main(argv: list[str]) -> int:
+    case_path, record_path = Path(argv[0]), Path(argv[1])
+    case = Case.from_json(json.loads(case_path.read_text()))
+    try:
+        record = run_case(case)
+    except Exception as error:  # the case failed; the suite records it and goes on
+        record = {
+            "key": case.key(),
+            "status": "failed",
+            "reason": f"{type(error).__name__}: {error}",
+            "traceback": traceback.format_exc(),
+        }
+    save(record, record_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Operator kernels: one file per operator, a reference plus device variants."""
