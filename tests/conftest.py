@@ -1,0 +1,30 @@
+"""Shared fixtures: the test plug-ins on the path, a quick harness for end-to-end runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PLUGINS_DIR = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def plugin_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment in which hwbench (and its workers) load the misbehaving test engines."""
+    from hwbench.registry import plugins
+
+    path = os.pathsep.join(filter(None, [str(PLUGINS_DIR), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.setenv("HWBENCH_PLUGINS", "hwbench_test_plugins")
+    monkeypatch.syspath_prepend(str(PLUGINS_DIR))
+    plugins.cache_clear()
+    yield dict(os.environ)
+    plugins.cache_clear()
+
+
+def hwbench_cmd(*args: str) -> list[str]:
+    """The CLI as a user runs it, through this interpreter."""
+    return [sys.executable, "-m", "hwbench", *args]

@@ -1,0 +1,152 @@
+"""`hwbench run` end to end on tiny workloads, as a user runs it."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import psutil
+
+from hwbench import results
+from tests.conftest import hwbench_cmd
+
+QUICK = ["--time-budget", "0.3", "--machine", "testbox"]
+
+
+def result_files(out):
+    return sorted((out / "testbox").glob("*.json"))
+
+
+def run(*args, env=None, timeout=300):
+    return subprocess.run(
+        hwbench_cmd("run", *args), capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_run_writes_a_valid_result_with_samples_and_parity(tmp_path):
+    proc = run(
+        "--workload",
+        "mlp",
+        "--target",
+        "torch@cpu",
+        "--target",
+        "torch@cuda",
+        "--scenario",
+        "latency",
+        "--out",
+        str(tmp_path),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "mlp/tiny latency b1" in proc.stdout
+    [path] = result_files(tmp_path)
+    document = results.load(path)
+    ok, skipped = document["cases"]
+    assert ok["status"] == "ok" and ok["parity"]["passed"]
+    assert ok["key"]["input_shapes"] == [[1, 256]]
+    assert len(ok["samples_ns"]) == ok["metrics"]["latency_ms"]["n"] >= 1
+    assert ok["stop_reason"] in {"converged", "time_budget"}
+    assert ok["prepare_s"] > 0 and ok["first_run_s"] > 0
+    assert ok["memory"]["peak_allocated"] > 0
+    assert skipped["status"] == "skipped" and "device cuda unavailable" in skipped["reason"]
+    assert document["environment"]["packages"]["torch"]
+    assert document["devices"]["cpu"]["info"]["logical_cores"] >= 1
+
+
+def test_json_output_is_the_result_document(tmp_path):
+    proc = run(
+        "--workload",
+        "mlp",
+        "--target",
+        "torch@cpu",
+        "--scenario",
+        "latency",
+        "--json",
+        "--out",
+        str(tmp_path),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cases"][0]["status"] == "ok"
+
+
+def test_failing_backends_are_recorded_and_the_suite_goes_on(tmp_path, plugin_env):
+    targets = ["test-raise@cpu", "test-crash@cpu", "test-hang@cpu", "test-perturb@cpu", "torch@cpu"]
+    proc = run(
+        "--workload",
+        "mlp",
+        "--scenario",
+        "latency",
+        "--timeout",
+        "20",
+        *[arg for t in targets for arg in ("--target", t)],
+        "--out",
+        str(tmp_path),
+        *QUICK,
+        env=plugin_env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    [path] = result_files(tmp_path)
+    by_engine = {c["key"]["engine"]: c for c in results.load(path)["cases"]}
+    assert "backend exploded on purpose" in by_engine["test-raise"]["reason"]
+    assert "killed by signal 9" in by_engine["test-crash"]["reason"]
+    assert "timed out after 20 s" in by_engine["test-hang"]["reason"]
+    perturbed = by_engine["test-perturb"]
+    assert perturbed["reason"].startswith("parity: relative L2 error")
+    assert "metrics" not in perturbed  # no speed for a wrong answer
+    assert by_engine["torch"]["status"] == "ok"
+    assert all(c["status"] == "failed" for e, c in by_engine.items() if e != "torch")
+
+
+def test_ctrl_c_keeps_finished_cases_and_leaves_no_worker(tmp_path, plugin_env):
+    proc = subprocess.Popen(
+        hwbench_cmd(
+            "run",
+            "--workload",
+            "mlp",
+            "--scenario",
+            "latency",
+            "--target",
+            "torch@cpu",
+            "--target",
+            "test-hang@cpu",
+            "--out",
+            str(tmp_path),
+            *QUICK,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=plugin_env,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        files = result_files(tmp_path)
+        if files and len(json.loads(files[0].read_text())["cases"]) == 1:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # the hanging case's worker is running now
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert workers, "the second case should be running in a worker"
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    cases = results.load(result_files(tmp_path)[0])["cases"]
+    assert [c["status"] for c in cases] == ["ok"]
+    psutil.wait_procs(workers, timeout=10)
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_list_explains_every_device():
+    proc = subprocess.run(hwbench_cmd("list"), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    for device in ("cpu", "cuda", "npu"):
+        assert device in proc.stdout
+    assert "unavailable" in proc.stdout  # no accelerator in CI
+
+
+def test_env_prints_the_fingerprint():
+    proc = subprocess.run(hwbench_cmd("env"), capture_output=True, text=True, timeout=120)
+    assert json.loads(proc.stdout)["packages"]["torch"]

@@ -1,0 +1,57 @@
+import time
+
+import pytest
+
+from hwbench.backends.cpu import CPU
+from hwbench.errors import UsageError
+from hwbench.harness import HarnessConfig, measure
+
+QUICK = dict(warmup_s=0.01, min_samples=5, min_time_s=0.05, time_budget_s=2.0)
+
+
+def test_calibration_makes_each_sample_last_at_least_the_minimum():
+    calls = 0
+
+    def step():
+        nonlocal calls
+        calls += 1
+
+    result = measure(step, CPU().timer(), HarnessConfig(**QUICK))
+    assert result.loops > 1000  # a no-op step needs many calls per 10 ms sample
+    assert min(result.samples_ns) * result.loops >= 0.8 * 0.01e9
+    assert calls >= result.loops * len(result.samples_ns)
+
+
+def test_time_is_measured_per_step():
+    result = measure(lambda: time.sleep(0.002), CPU().timer(), HarnessConfig(**QUICK))
+    median = sorted(result.samples_ns)[len(result.samples_ns) // 2]
+    assert 2e6 <= median < 4e6  # ns: sleep(2 ms) plus scheduling slack
+
+
+def test_stops_when_the_median_is_known_to_within_the_target():
+    result = measure(
+        lambda: time.sleep(0.001), CPU().timer(), HarnessConfig(**{**QUICK, "target_rel_ci": 0.5})
+    )
+    assert result.stop_reason == "converged"
+    assert result.rel_ci_halfwidth <= 0.5
+
+
+def test_stops_at_the_time_budget_when_it_cannot_converge():
+    result = measure(
+        lambda: time.sleep(0.001),
+        CPU().timer(),
+        HarnessConfig(**{**QUICK, "target_rel_ci": 0.0, "time_budget_s": 0.3}),
+    )
+    assert result.stop_reason == "time_budget"
+    assert 0.3 <= result.sampling_s < 1.0
+
+
+def test_warm_up_runs_before_sampling():
+    result = measure(lambda: None, CPU().timer(), HarnessConfig(**{**QUICK, "warmup_runs": 7}))
+    assert result.warmup_runs >= 7
+
+
+@pytest.mark.parametrize("bad", [{"time_budget_s": 0}, {"min_samples": 0}, {"warmup_s": -1}])
+def test_bad_settings_are_usage_errors(bad):
+    with pytest.raises(UsageError):
+        HarnessConfig(**bad)
