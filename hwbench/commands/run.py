@@ -1,4 +1,4 @@
-"""What each `hwbench` subcommand does, once its arguments are parsed."""
+"""`hwbench run`: run a suite, print the table, save the result file."""
 
 from __future__ import annotations
 
@@ -6,28 +6,45 @@ import argparse
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from hwbench.case import Case, expand
 from hwbench.config import Suite, Target, load_suite, suite_from_dict
-from hwbench.env import fingerprint, machine_name
+from hwbench.env import machine_name
 from hwbench.errors import UsageError
-from hwbench.registry import plugins
 from hwbench.runner import run_suite
 from hwbench.table import results_table
 
 EXIT_OK, EXIT_FAILED_CASES = 0, 1
 
 
-def dispatch(args: argparse.Namespace) -> int:
-    return {"run": cmd_run, "list": cmd_list, "env": cmd_env}[args.command](args)
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run", help="run a suite (default: every workload, tiny, every engine and device here)"
+    )
+    run.add_argument("--workload", action="append", help="workload name (repeatable)")
+    run.add_argument("--size", action="append", help="tiny, small or full (repeatable)")
+    run.add_argument(
+        "--target", action="append", help="ENGINE@DEVICE[:key=value,...], e.g. torch@cpu:dtype=bf16"
+    )
+    run.add_argument("--scenario", action="append", help="latency or throughput (repeatable)")
+    run.add_argument("--batch", action="append", help="batch sizes for the throughput sweep")
+    run.add_argument("--dtype", help="dtype for targets that do not name one (fp32, bf16, fp16)")
+    run.add_argument("--model", metavar="PATH", help="a local Hugging Face model directory")
+    run.add_argument("--suite", type=Path, help="a TOML suite file (flags override it)")
+    run.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    run.add_argument("--machine", help="folder name for this machine (default: host name)")
+    run.add_argument("--time-budget", type=float, help="seconds of sampling per case at most")
+    run.add_argument("--timeout", type=float, help="seconds before a case's worker is killed")
+    run.add_argument("--seed", type=int, help="seed for weights and inputs")
+    run.add_argument("--json", action="store_true", help="print the result document as JSON")
 
 
-def _split(values: list[str] | None) -> tuple[str, ...] | None:
+def split_list(values: list[str] | None) -> tuple[str, ...] | None:
     """Repeated and comma-separated values as one tuple; None when not given."""
     if not values:
         return None
@@ -45,12 +62,12 @@ def _ints(values: tuple[str, ...] | None) -> tuple[int, ...] | None:
 
 def suite_from_args(args: argparse.Namespace) -> Suite:
     """The suite a `run` command line asks for: the --suite file, overridden by flags."""
-    targets = _split(args.target)
+    targets = split_list(args.target)
     overrides: dict[str, Any] = {
-        "workloads": _split(args.workload),
-        "sizes": _split(args.size),
-        "scenarios": _split(args.scenario),
-        "batches": _ints(_split(args.batch)),
+        "workloads": split_list(args.workload),
+        "sizes": split_list(args.size),
+        "scenarios": split_list(args.scenario),
+        "batches": _ints(split_list(args.batch)),
         "model_path": args.model,
         "seed": args.seed,
         "case_timeout_s": args.timeout,
@@ -63,13 +80,12 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
     if args.time_budget is not None:
         suite = replace(suite, harness=replace(suite.harness, time_budget_s=args.time_budget))
     if args.dtype and not targets:
-        suite = replace(
-            suite, targets=tuple(Target.parse(str(t), args.dtype) for t in suite.targets)
-        )
+        dtyped = tuple(Target.parse(str(t), args.dtype) for t in suite.targets)
+        suite = replace(suite, targets=dtyped)
     return suite
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:
     suite = suite_from_args(args)
     console = Console(stderr=True)
     columns = (
@@ -89,36 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
     if args.json:
-        _print_json(document)
+        json.dump(document, sys.stdout, indent=1)
+        sys.stdout.write("\n")
     else:
         Console(width=None if sys.stdout.isatty() else 160).print(results_table(document))
     console.print(f"results: {path}")
     failed = sum(case["status"] == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    console = Console()
-    devices = Table("device", "status", "reason", title="devices")
-    for name, cls in plugins("devices").items():
-        ok, reason = cls().available()
-        devices.add_row(name, "[green]available[/]" if ok else "[yellow]unavailable[/]", reason)
-    console.print(devices)
-    workloads = Table("workload", "family", "sizes", title="workloads")
-    for name, cls in sorted(plugins("workloads").items()):
-        label = name + (" (--model PATH)" if getattr(cls, "needs_path", False) else "")
-        workloads.add_row(label, cls.family, ", ".join(cls.configs))
-    console.print(workloads)
-    console.print("engines: " + ", ".join(sorted(plugins("engines"))))
-    console.print("scenarios: " + ", ".join(sorted(plugins("scenarios"))))
-    return EXIT_OK
-
-
-def cmd_env(args: argparse.Namespace) -> int:
-    _print_json(fingerprint())
-    return EXIT_OK
-
-
-def _print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=1)
-    sys.stdout.write("\n")

@@ -1,0 +1,3 @@
+"""One module per `hwbench` subcommand, each with `add_parser(subparsers)` and `main(args)`."""
+
+COMMANDS = ("run", "list", "env")
