@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy.special import bdtr  # binomial CDF; scipy.stats costs 0.5 s more to import
 
 PERCENTILES = (50, 90, 99)
 
@@ -19,7 +19,8 @@ def median_ci(samples: Sequence[float], confidence: float = 0.95) -> tuple[float
     """
     values = np.sort(np.asarray(samples, dtype=float))
     n = len(values)
-    k = int(stats.binom.ppf((1 - confidence) / 2, n, 0.5))  # number of samples below the bound
+    cdf = bdtr(np.arange(n + 1), n, 0.5)
+    k = int(np.searchsorted(cdf, (1 - confidence) / 2))  # Binomial(n, 1/2) quantile
     if n == 0 or k < 1:
         return (-math.inf, math.inf)
     return (float(values[k - 1]), float(values[n - k]))
