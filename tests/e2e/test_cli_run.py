@@ -150,3 +150,51 @@ def test_list_explains_every_device():
 def test_env_prints_the_fingerprint():
     proc = subprocess.run(hwbench_cmd("env"), capture_output=True, text=True, timeout=120)
     assert json.loads(proc.stdout)["packages"]["torch"]
+
+
+def test_suite_file_and_flags_together(tmp_path):
+    suite = tmp_path / "mine.toml"
+    suite.write_text(
+        'name = "mine"\nworkloads = ["bert"]\nscenarios = ["throughput"]\n'
+        'targets = ["torch@cpu"]\nbatches = [2]\n'
+    )
+    proc = run("--suite", str(suite), "--dtype", "bf16", "--out", str(tmp_path), *QUICK)
+    assert proc.returncode == 0, proc.stderr
+    [path] = result_files(tmp_path)
+    assert path.name.endswith("-mine.json")
+    [case] = results.load(path)["cases"]
+    assert (case["key"]["workload"], case["key"]["batch"], case["key"]["dtype"]) == (
+        "bert",
+        2,
+        "bf16",
+    )
+    assert case["status"] == "ok" and case["parity"]["tolerance"] == 2e-2
+
+
+def test_a_users_hugging_face_directory_is_a_workload(tmp_path):
+    transformers = __import__("pytest").importorskip("transformers")
+    config = transformers.LlamaConfig(
+        vocab_size=128,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+    )
+    model_dir = tmp_path / "tiny-llama"
+    transformers.LlamaForCausalLM(config).save_pretrained(model_dir)
+    proc = run(
+        "--model",
+        str(model_dir),
+        "--target",
+        "torch@cpu",
+        "--scenario",
+        "latency",
+        "--out",
+        str(tmp_path),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [case] = results.load(result_files(tmp_path)[0])["cases"]
+    assert case["status"] == "ok" and case["key"]["model_path"] == str(model_dir)
+    assert case["workload"]["family"] == "decoder"
