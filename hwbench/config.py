@@ -34,6 +34,7 @@ class Target:
                 raise unknown_choice(f"option for engine {self.engine}", key, list(valid))
             if key == "dtype" and value not in DTYPES:
                 raise unknown_choice("dtype", value, list(DTYPES))
+        engine.check_options(self.engine_options, self.device)
 
     @classmethod
     def parse(cls, text: str, dtype: str | None = None) -> Target:

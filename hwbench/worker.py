@@ -48,7 +48,9 @@ def run_case(case: Case) -> dict[str, Any]:
     reference = reference_output(workload, inputs)  # first, so its model is freed before ours
 
     start = time.perf_counter()
-    session = engine.prepare(workload, device, target.dtype, target.engine_options)
+    session = engine.prepare(
+        workload, device, target.dtype, target.engine_options, example_inputs=inputs
+    )
     record["prepare_s"] = time.perf_counter() - start
     placed = session.place(inputs)
     timer = device.timer()

@@ -38,15 +38,27 @@ class Engine(ABC):
     name: ClassVar[str]
     options: ClassVar[tuple[str, ...]] = ()  # engine-specific target options besides dtype
 
+    @classmethod
+    def check_options(cls, options: dict[str, str], device: str) -> None:
+        """Raise UsageError, naming the valid values, for a bad option value."""
+        return None  # engines without options of their own accept any they declare
+
     def supports(self, workload: Workload, device: Device, dtype: str) -> tuple[bool, str]:
         """Whether this engine can run `workload` on `device` in `dtype`, and why not."""
         return device.supports_dtype(dtype)
 
     @abstractmethod
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: tuple[torch.Tensor, ...] | None = None,
     ) -> Session:
-        """Load, compile or export: everything before the first step (timed as prepare_s)."""
+        """Load, compile or export: everything before the first step (timed as prepare_s).
+        `example_inputs` are the case's inputs, for engines that compile or export per shape."""
 
 
 def cast_inputs(

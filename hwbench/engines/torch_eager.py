@@ -32,7 +32,13 @@ class TorchEager(Engine):
     name = "torch"
 
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: tuple[torch.Tensor, ...] | None = None,
     ) -> Session:
         model = workload.build().to(device=device.torch_device(), dtype=DTYPES[dtype])
         return EagerSession(model, device, dtype)

@@ -21,7 +21,13 @@ class RaisingEngine(Engine):
     name = "test-raise"
 
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
     ) -> Session:
         raise RuntimeError("backend exploded on purpose")
 
@@ -32,7 +38,13 @@ class CrashingEngine(Engine):
     name = "test-crash"
 
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
     ) -> Session:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
@@ -44,7 +56,13 @@ class HangingEngine(Engine):
     name = "test-hang"
 
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
     ) -> Session:
         time.sleep(3600)
         raise AssertionError("unreachable")
@@ -62,7 +80,13 @@ class PerturbingEngine(TorchEager):
     name = "test-perturb"
 
     def prepare(
-        self, workload: Workload, device: Device, dtype: str, options: dict[str, str]
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
     ) -> Session:
         session = super().prepare(workload, device, dtype, options)
         return PerturbedSession(session.model, device, dtype)

@@ -1,0 +1,139 @@
+"""torch.compile: inductor on CPU and CUDA, npugraph_ex or torchair on Ascend NPUs.
+
+torch.compile compiles on the first call, for that call's shapes. With `example_inputs` given
+to `prepare`, prepare makes that call, so compiling counts in prepare_s; without them the
+worker's first run compiles and it counts in first_run_s (`details()["compiled_in"]` says
+which). Shapes are static by default (`dynamic=false`): the timed loop runs one shape, so one
+graph per shape is what is measured. Every step runs under torch.inference_mode, the compiling
+call included: calling under no_grad after compiling under inference_mode recompiles (seen with
+torch 2.13).
+
+Dynamo's process-wide counters are read before compiling, after the first run and at
+`details()`: a frame compiled after the first run is a recompilation inside the timed loop, a
+measurement bug, reported as `recompiles_after_first_run` (0 in a sound case). The worker runs
+one case per process, so the counts are this session's.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib.util import find_spec
+from typing import Any, ClassVar
+
+import torch
+
+from hwbench.backends.base import DTYPES, Device
+from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
+from hwbench.workloads.base import Workload
+
+
+def compile_counts() -> dict[str, int]:
+    """Dynamo's and inductor's process-wide counts (torch._dynamo.utils.counters)."""
+    from torch._dynamo.utils import counters
+
+    return {
+        "frames": counters["frames"]["total"],
+        "graphs": counters["stats"]["unique_graphs"],
+        "graph_breaks": sum(counters["graph_break"].values()),
+        "fxgraph_cache_hits": counters["inductor"]["fxgraph_cache_hit"],
+        "fxgraph_cache_misses": counters["inductor"]["fxgraph_cache_miss"],
+    }
+
+
+def toolchain(device: str) -> tuple[bool, str]:
+    """Whether inductor can generate code for `device` here: a C++ compiler, or Triton."""
+    if DEFAULT_BACKEND.get(device) != "inductor":
+        return (True, "")
+    if device == "cuda" and find_spec("triton") is None:
+        return (False, "inductor on cuda needs triton, which is not installed")
+    from torch._inductor import config
+
+    compilers = [c for c in config.cpp.cxx if c]
+    if device == "cpu" and not any(shutil.which(c) for c in compilers):
+        return (False, f"inductor on cpu needs a C++ compiler ({', '.join(compilers)}) on PATH")
+    return (True, "")
+
+
+class CompiledSession(Session):
+    def __init__(
+        self, model: torch.nn.Module, device: Device, dtype: str, settings: CompileSettings
+    ) -> None:
+        super().__init__(device)
+        self.dtype, self.settings = dtype, settings
+        self.before = compile_counts()
+        self.compiled = torch.compile(model, **settings.compile_kwargs())
+        self.after_first: dict[str, int] | None = None
+        self.compiled_in = "first_run"
+        # CUDA graph trees: each call starts a new step (torch.compiler docs)
+        self.mark_step = settings.backend == "inductor" and settings.mode == "reduce-overhead"
+
+    def place(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        return cast_inputs(inputs, self.device.torch_device(), self.dtype)
+
+    def run(self, placed: tuple[torch.Tensor, ...]) -> Any:
+        if self.mark_step:
+            torch.compiler.cudagraph_mark_step_begin()
+        with torch.inference_mode():
+            outputs = self.compiled(*placed)
+        if self.after_first is None:
+            self.after_first = compile_counts()
+        return outputs
+
+    def to_cpu(self, outputs: Any) -> torch.Tensor:
+        return outputs.detach().to("cpu", torch.float32)
+
+    def details(self) -> dict[str, Any]:
+        now = compile_counts()
+        first = self.after_first or now
+        settings = self.settings
+        return {
+            "backend": settings.backend,
+            "mode": settings.mode,
+            "dynamic": settings.dynamic,
+            "fullgraph": settings.fullgraph,
+            "compiled_in": self.compiled_in,
+            # 0 graphs: this process had already compiled this code for these guards
+            "graphs": first["graphs"] - self.before["graphs"],
+            "graph_breaks": first["graph_breaks"] - self.before["graph_breaks"],
+            "recompiles_after_first_run": now["frames"] - first["frames"],
+            "fxgraph_cache_hits": first["fxgraph_cache_hits"] - self.before["fxgraph_cache_hits"],
+            "fxgraph_cache_misses": first["fxgraph_cache_misses"]
+            - self.before["fxgraph_cache_misses"],
+        }
+
+
+class TorchCompile(Engine):
+    name = "torch-compile"
+    options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS
+
+    @classmethod
+    def check_options(cls, options: dict[str, str], device: str) -> None:
+        """Raise UsageError, naming the valid values, for a bad option value."""
+        CompileSettings.parse(options, device)
+
+    def supports(self, workload: Workload, device: Device, dtype: str) -> tuple[bool, str]:
+        if device.name not in DEFAULT_BACKEND:
+            return (False, f"torch-compile has no compile backend for device {device.name}")
+        supported, why = device.supports_dtype(dtype)
+        if not supported:
+            return (False, why)
+        return toolchain(device.name)
+
+    def prepare(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: tuple[torch.Tensor, ...] | None = None,
+    ) -> Session:
+        settings = CompileSettings.parse(options, device.name)
+        model = workload.build().to(device=device.torch_device(), dtype=DTYPES[dtype])
+        session = CompiledSession(model, device, dtype, settings)
+        if example_inputs is not None:
+            session.run(session.place(example_inputs))
+            device.synchronize()
+            session.compiled_in = "prepare"
+        return session
