@@ -20,6 +20,7 @@ class Case:
     batch: int
     model_path: str | None = None
     seed: int = 0
+    check_only: bool = False
     harness: HarnessConfig = field(default_factory=HarnessConfig)
 
     @property
@@ -72,6 +73,7 @@ def expand(suite: Suite) -> list[Case]:
                                 batch,
                                 suite.model_path,
                                 suite.seed,
+                                suite.check_only,
                                 suite.harness,
                             )
                         )

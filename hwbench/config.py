@@ -69,8 +69,10 @@ def _parse_option(item: str, text: str) -> tuple[str, str]:
 
 
 def default_targets() -> tuple[Target, ...]:
-    """Every engine on every device hwbench knows, fp32 (unavailable ones become skipped)."""
-    return tuple(Target(e, d) for d in plugins("devices") for e in plugins("engines"))
+    """Every engine on every device hwbench knows, fp32 (unavailable ones become skipped);
+    eager torch first on each device, as the baseline the others are read against."""
+    engines = sorted(plugins("engines"), key=lambda name: (name != "torch", name))
+    return tuple(Target(e, d) for d in plugins("devices") for e in engines)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Suite:
     model_path: str | None = None
     seed: int = 0
     case_timeout_s: float = 600.0
+    check_only: bool = False  # parity only, no timing
     harness: HarnessConfig = field(default_factory=HarnessConfig)
 
     def __post_init__(self) -> None:
@@ -116,6 +119,7 @@ HARNESS_KEYS = {f.name for f in fields(HarnessConfig)}
 # The TOML type each suite key takes (lists become tuples).
 SUITE_TYPES: dict[str, tuple[type, type | None]] = {
     "name": (str, None),
+    "check_only": (bool, None),
     "model_path": (str, None),
     "seed": (int, None),
     "case_timeout_s": ((int, float), None),  # type: ignore[dict-item]

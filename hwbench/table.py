@@ -32,8 +32,10 @@ def case_row(case: dict[str, Any]) -> list[str]:
         f"{key['engine']}@{key['device']} {key['dtype']}",
         f"[{STATUS_STYLE[status]}]{status}[/]",
     ]
-    if status != "ok":
-        return [*head, "", "", "", "", "", case.get("reason", "")]
+    if "metrics" not in case:  # failed, skipped, or --check-only
+        parity = case.get("parity", {}).get("rel_l2")
+        error = "" if parity is None else f"{parity:.1e}"
+        return [*head, "", "", "", "", error, case.get("reason", "")]
     latency = case["metrics"]["latency_ms"]
     half_ci = (latency["median_ci_high"] - latency["median_ci_low"]) / 2
     parity = case["parity"]["rel_l2"]

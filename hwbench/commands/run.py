@@ -42,6 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--timeout", type=float, help="seconds before a case's worker is killed")
     run.add_argument("--seed", type=int, help="seed for weights and inputs")
     run.add_argument("--json", action="store_true", help="print the result document as JSON")
+    run.add_argument(
+        "--check-only", action="store_true", help="check every case's parity; time nothing"
+    )
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...] | None:
@@ -71,6 +74,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "model_path": args.model,
         "seed": args.seed,
         "case_timeout_s": args.timeout,
+        "check_only": args.check_only or None,
         "targets": tuple(Target.parse(t, args.dtype) for t in targets) if targets else None,
     }
     if args.suite is not None:

@@ -187,7 +187,7 @@ def test_a_users_hugging_face_directory_is_a_workload(tmp_path):
         "--model",
         str(model_dir),
         "--target",
-        "torch@cpu",
+        "torch@cpu,torch-compile@cpu,onnxruntime@cpu",
         "--scenario",
         "latency",
         "--out",
@@ -195,6 +195,8 @@ def test_a_users_hugging_face_directory_is_a_workload(tmp_path):
         *QUICK,
     )
     assert proc.returncode == 0, proc.stderr
-    [case] = results.load(result_files(tmp_path)[0])["cases"]
-    assert case["status"] == "ok" and case["key"]["model_path"] == str(model_dir)
-    assert case["workload"]["family"] == "decoder"
+    cases = results.load(result_files(tmp_path)[0])["cases"]
+    assert [c["key"]["engine"] for c in cases] == ["torch", "torch-compile", "onnxruntime"]
+    for case in cases:
+        assert case["status"] == "ok" and case["key"]["model_path"] == str(model_dir)
+        assert case["workload"]["family"] == "decoder" and case["parity"]["passed"]
