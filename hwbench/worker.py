@@ -63,7 +63,8 @@ def run_case(case: Case) -> dict[str, Any]:
     if not verdict["passed"]:
         return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
     if case.check_only:
-        return {**record, "status": "ok", "reason": "parity checked; not timed (--check-only)"}
+        reason = "parity checked; not timed (--check-only)"
+        return {**record, "status": "ok", "reason": reason, "session": session.details()}
 
     device.reset_peak_memory()
     measurement = measure(lambda: session.run(placed), timer, case.harness)
