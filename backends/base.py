@@ -102,5 +102,7 @@ class Device(ABC):
         return (dtype in DTYPES, f"unknown dtype {dtype}")
 
     def peak(self, dtype: str) -> Peak | None:
-        """Peak rates for `dtype`: measured where hwbench has measured them, else None."""
-        return None
+        """Peak rates for `dtype` that `hwbench peak` measured on this machine, else None."""
+        from hwbench.peaks import stored_peak  # hwbench.peaks imports this module
+
+        return stored_peak(self.name, dtype)

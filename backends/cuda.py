@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from typing import Any
 
 import torch
 
-from hwbench.backends.base import Device, MemoryStats, Timer
+from hwbench.backends.base import DTYPES, Device, MemoryStats, Timer
+
+L2_FALLBACK_BYTES = 256 * 2**20  # when the driver reports no L2 size
 
 
 class CudaEventTimer(Timer):
@@ -26,14 +30,33 @@ class CudaEventTimer(Timer):
         return round(self._start.elapsed_time(self._end) * 1e6)  # ms -> ns
 
 
-def _driver_version() -> int | None:
-    """The driver's CUDA version as an int (e.g. 13000); torch exposes it only privately."""
+def cuda_driver_api_version() -> str | None:
+    """The CUDA version the driver supports, e.g. "13.0"; torch exposes it only privately."""
     get = getattr(torch._C, "_cuda_getDriverVersion", None)
-    return get() if get is not None else None
+    if get is None:
+        return None
+    code = get()  # 1000 * major + 10 * minor
+    return f"{code // 1000}.{code % 1000 // 10}"
+
+
+def nvidia_driver_version() -> str | None:
+    """The NVIDIA driver version (e.g. "570.86.15") from nvidia-smi, where it is installed."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    query = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]
+    try:
+        out = subprocess.run(query, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[0].strip() if out.returncode == 0 and lines else None
 
 
 class Cuda(Device):
     name = "cuda"
+
+    def __init__(self) -> None:
+        self._l2_buffer: torch.Tensor | None = None
 
     def available(self) -> tuple[bool, str]:
         if torch.version.cuda is None:
@@ -43,7 +66,9 @@ class Cuda(Device):
         except RuntimeError as error:
             return (False, f"CUDA runtime error: {error}")
         if count == 0:
-            return (False, "no CUDA device")
+            hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
+            note = f" (CUDA_VISIBLE_DEVICES={hidden!r})" if hidden is not None else ""
+            return (False, f"no CUDA device{note}")
         return (True, "")
 
     def torch_device(self, index: int = 0) -> torch.device:
@@ -65,9 +90,11 @@ class Cuda(Device):
         torch.cuda.reset_peak_memory_stats()
 
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
+        if dtype not in DTYPES:
+            return (False, f"unknown dtype {dtype}")
         if dtype == "bf16" and not torch.cuda.is_bf16_supported():
             return (False, "this GPU has no bf16 support (compute capability < 8.0)")
-        return super().supports_dtype(dtype)
+        return (True, "")
 
     def info(self) -> dict[str, Any]:
         props = torch.cuda.get_device_properties(0)
@@ -76,8 +103,10 @@ class Cuda(Device):
             "compute_capability": f"{props.major}.{props.minor}",
             "multiprocessors": props.multi_processor_count,
             "memory_bytes": props.total_memory,
+            "l2_cache_bytes": getattr(props, "L2_cache_size", None),
             "cuda_runtime": torch.version.cuda,
-            "driver": _driver_version(),
+            "cuda_driver_api": cuda_driver_api_version(),
+            "driver": nvidia_driver_version(),
             "device_count": torch.cuda.device_count(),
         }
 
@@ -87,5 +116,8 @@ class Cuda(Device):
 
     def flush_l2(self) -> None:
         """Evict the L2 cache by writing a buffer twice its size (for micro-benchmarks)."""
-        size = torch.cuda.get_device_properties(0).L2_cache_size * 2 or 256 * 2**20
-        torch.empty(size, dtype=torch.int8, device="cuda").zero_()
+        if self._l2_buffer is None:
+            l2 = getattr(torch.cuda.get_device_properties(0), "L2_cache_size", 0)
+            size = 2 * l2 if l2 else L2_FALLBACK_BYTES
+            self._l2_buffer = torch.empty(size, dtype=torch.int8, device="cuda")
+        self._l2_buffer.zero_()

@@ -1,40 +1,53 @@
-"""Huawei Ascend NPUs through torch_npu.
+"""Huawei Ascend NPUs through torch_npu; written from its API, not run here.
 
-Written from torch_npu's documented API (Ascend/pytorch: torch_npu/npu/__init__.py, utils.py,
-memory.py; summarized in shared/REFERENCE.md "Ascend through torch_npu"); not run here.
-torch_npu is imported only inside this module, never through torch's backend autoload
-(hwbench/__init__.py turns that off), so a torch_npu wheel without CANN is an unavailable
-device with its reason rather than a crash.
+Sources (github.com/Ascend/pytorch, torch_npu/):
+- npu/__init__.py: device_count() (0 when ASCEND_RT_VISIBLE_DEVICES is not ascending: "`rts`
+  need ascending order"), Event (from npu/streams.py), max_memory_allocated,
+  max_memory_reserved, reset_peak_memory_stats;
+- npu/utils.py: synchronize(), get_device_name() (the current device's SoC name, e.g.
+  "Ascend910B3", whatever the argument), get_device_properties() (name, total_memory,
+  cube_core_num, vector_core_num, L2_cache_size), get_cann_version(module="CANN");
+- npu/_backends.py: get_soc_version() -> int, the c10_npu::SocVersion enum of
+  csrc/core/npu/NpuVariables.h (220-225 Ascend910B1..B4_1, 250-255 Ascend910_93xx = A3).
+torch_npu is imported here, never through torch's backend autoload (hwbench/__init__.py turns
+that off), so a torch_npu wheel without CANN is an unavailable device with its reason.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
+from itertools import pairwise
 from types import ModuleType
 from typing import Any
 
 import torch
 
-from hwbench.backends.base import Device, MemoryStats, Timer
+from hwbench.backends.base import DTYPES, Device, MemoryStats, Timer
 
-# torch_npu.npu.get_soc_version() ranges (REFERENCE.md): 220-225 A2 (910B), 250-255 A3 (910C),
-# 200-205 310P.
-SOC_FAMILIES = ((range(220, 226), "910B"), (range(250, 256), "910C"), (range(200, 206), "310P"))
-BF16_FAMILIES = {"910B", "910C"}  # bf16 only on A2 (910B) and newer
+# SocVersion ranges -> family (NpuVariables.h; 100-104 are the first Ascend 910).
+SOC_FAMILIES = (
+    (range(100, 105), "910"),
+    (range(200, 206), "310P"),
+    (range(220, 226), "910B"),
+    (range(240, 244), "310B"),
+    (range(250, 256), "910C"),
+    (range(260, 261), "950"),
+)
+BF16_FAMILIES = {"910B", "910C", "950"}  # bf16 only on A2 (910B) and newer
 SPEED_ENV = (
-    "TASK_QUEUE_ENABLE",
+    "TASK_QUEUE_ENABLE",  # 1 by default; 2 recommended for inference
     "CPU_AFFINITY_CONF",
     "ASCEND_RT_VISIBLE_DEVICES",
-    "ASCEND_LAUNCH_BLOCKING",
+    "ASCEND_LAUNCH_BLOCKING",  # 1 makes launches synchronous: debugging only
 )
 
 
 def soc_family(soc_version: int) -> str:
-    """910B / 910C / 310P from torch_npu's SoC version number, "unknown" otherwise."""
+    """910B / 910C / 310P ... from torch_npu's SoC version number, "unknown" otherwise."""
     for versions, family in SOC_FAMILIES:
         if soc_version in versions:
             return family
@@ -42,28 +55,30 @@ def soc_family(soc_version: int) -> str:
 
 
 def visible_devices_warning(value: str | None) -> str | None:
-    """ASCEND_RT_VISIBLE_DEVICES ids must be ascending or the device count reads 0."""
+    """Why ASCEND_RT_VISIBLE_DEVICES makes torch_npu see no device, or None."""
     if not value:
         return None
     try:
         ids = [int(part) for part in value.split(",")]
     except ValueError:
         return f"ASCEND_RT_VISIBLE_DEVICES={value!r} is not a comma-separated list of ids"
-    if ids != sorted(ids):
-        return f"ASCEND_RT_VISIBLE_DEVICES={value} is not ascending: torch_npu will see 0 devices"
+    if any(later <= earlier for earlier, later in pairwise(ids)):
+        return f"ASCEND_RT_VISIBLE_DEVICES={value} is not ascending: torch_npu sees 0 devices"
     return None
 
 
-def _import_torch_npu() -> ModuleType:
-    return import_module("torch_npu")
+def runtime() -> ModuleType:
+    """torch_npu.npu, importing torch_npu (ImportError when it or CANN is missing)."""
+    return import_module("torch_npu").npu
 
 
 class NpuEventTimer(Timer):
-    """A region timed by two torch.npu.Event(enable_timing=True); elapsed_time is in ms."""
+    """A region timed by two torch_npu.npu.Event(enable_timing=True); elapsed_time is in ms."""
 
     def __init__(self) -> None:
-        self._start = torch.npu.Event(enable_timing=True)
-        self._end = torch.npu.Event(enable_timing=True)
+        npu = runtime()
+        self._start = npu.Event(enable_timing=True)
+        self._end = npu.Event(enable_timing=True)
 
     def start(self) -> None:
         self._start.record()
@@ -79,13 +94,17 @@ class Npu(Device):
 
     def available(self) -> tuple[bool, str]:
         try:
-            _import_torch_npu()
+            npu = runtime()
         except ImportError as error:  # not installed, or CANN's libraries missing
             return (False, f"torch_npu cannot be imported: {error}")
-        except Exception as error:  # torch_npu raises RuntimeError on driver/CANN mismatches
+        except Exception as error:  # the contract: never raise; torch_npu raises RuntimeError
             return (False, f"torch_npu failed to load: {type(error).__name__}: {error}")
-        warning = visible_devices_warning(os.environ.get("ASCEND_RT_VISIBLE_DEVICES"))
-        if torch.npu.device_count() == 0:
+        try:
+            count = npu.device_count()
+        except RuntimeError as error:  # driver / CANN mismatch
+            return (False, f"torch_npu cannot count devices: {error}")
+        if count == 0:
+            warning = visible_devices_warning(os.environ.get("ASCEND_RT_VISIBLE_DEVICES"))
             return (False, "no Ascend NPU visible" + (f" ({warning})" if warning else ""))
         return (True, "")
 
@@ -93,41 +112,48 @@ class Npu(Device):
         return torch.device("npu", index)
 
     def synchronize(self) -> None:
-        torch.npu.synchronize()
+        runtime().synchronize()
 
     def timer(self) -> Timer:
         return NpuEventTimer()
 
     def memory(self) -> MemoryStats:
+        npu = runtime()
         return MemoryStats(
-            peak_allocated=torch.npu.max_memory_allocated(),
-            peak_reserved=torch.npu.max_memory_reserved(),
+            peak_allocated=npu.max_memory_allocated(),
+            peak_reserved=npu.max_memory_reserved(),
         )
 
     def reset_peak_memory(self) -> None:
-        torch.npu.reset_peak_memory_stats()
+        runtime().reset_peak_memory_stats()
 
     def family(self) -> str:
-        return soc_family(_import_torch_npu().npu.get_soc_version())
+        return soc_family(runtime().get_soc_version())
 
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
-        if dtype == "bf16" and self.family() not in BF16_FAMILIES:
-            return (False, f"bf16 needs Ascend 910B or newer; this is {self.family()}")
-        return super().supports_dtype(dtype)
+        if dtype == "fp64":
+            return (False, "fp64 is not supported on Ascend NPUs")
+        if dtype not in DTYPES:
+            return (False, f"unknown dtype {dtype}")
+        if dtype == "bf16" and (family := self.family()) not in BF16_FAMILIES:
+            return (False, f"bf16 needs Ascend 910B or newer; this is {family}")
+        return (True, "")
 
     def info(self) -> dict[str, Any]:
-        props = torch.npu.get_device_properties(0)
-        torch_npu = _import_torch_npu()
+        npu = runtime()
+        props = npu.get_device_properties(0)
+        soc = npu.get_soc_version()
         return {
-            "name": torch.npu.get_device_name(0),
-            "soc_version": torch_npu.npu.get_soc_version(),
-            "family": self.family(),
+            "name": npu.get_device_name(0),
+            "soc_version": soc,
+            "family": soc_family(soc),
             "memory_bytes": props.total_memory,
             "cube_cores": getattr(props, "cube_core_num", None),
             "vector_cores": getattr(props, "vector_core_num", None),
-            "device_count": torch.npu.device_count(),
-            "torch_npu": _package_version("torch_npu"),
-            "cann": getattr(getattr(torch_npu, "version", None), "cann", None),
+            "l2_cache_bytes": getattr(props, "L2_cache_size", None),
+            "device_count": npu.device_count(),
+            "torch_npu": getattr(import_module("torch_npu"), "__version__", None),
+            "cann": cann_version(npu),
             "driver": npu_smi_version(),
         }
 
@@ -139,22 +165,19 @@ class Npu(Device):
         return env
 
 
-def _package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+def cann_version(npu: ModuleType) -> str | None:
+    """CANN's version through torch_npu.npu.utils.get_cann_version (newer torch_npu only)."""
+    get = getattr(getattr(npu, "utils", None), "get_cann_version", None)
+    return get("CANN") if get is not None else None
 
 
 def npu_smi_version() -> str | None:
-    """The driver version line of `npu-smi info`, where npu-smi is installed."""
+    """The driver version from the `Version:` field of `npu-smi info`, where npu-smi exists."""
     if shutil.which("npu-smi") is None:
         return None
     try:
         out = subprocess.run(["npu-smi", "info"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    for line in out.stdout.splitlines():
-        if "Version" in line:
-            return line.strip(" |")
-    return None
+    match = re.search(r"Version:\s*(\S+)", out.stdout)
+    return match.group(1) if match else None

@@ -3,6 +3,8 @@
 Schema history (bump SCHEMA_VERSION on any change a reader must know about):
   1  first version: {schema, schema_version, suite, machine, created, environment,
      devices, config, cases: [{key, status, reason, metrics, samples_ns, ...}]}
+  2  a case's roofline block adds intensity_flop_per_byte, bound, bound_from and the
+     `measured` / `datasheet` comparisons (hwbench/roofline.py); version 1 files still load
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from hwbench.errors import UsageError
 
 SCHEMA = "hwbench-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "skipped")
 REQUIRED = ("schema", "schema_version", "suite", "machine", "created", "environment", "cases")
 CASE_REQUIRED = ("key", "status")

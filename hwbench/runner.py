@@ -19,6 +19,7 @@ from hwbench.case import Case, expand
 from hwbench.config import Suite
 from hwbench.env import fingerprint
 from hwbench.errors import UsageError
+from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
 
 STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
@@ -59,7 +60,9 @@ def skip_reason(case: Case, devices: dict[str, dict[str, Any]]) -> str | None:
     return None if ok else reason
 
 
-def run_in_worker(case: Case, timeout_s: float) -> dict[str, Any]:
+def run_in_worker(
+    case: Case, timeout_s: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The case's record from a fresh worker process; a crash or timeout is a failed case."""
     with tempfile.TemporaryDirectory(prefix="hwbench-case-") as tmp:
         case_file, record_file = Path(tmp, "case.json"), Path(tmp, "record.json")
@@ -71,6 +74,7 @@ def run_in_worker(case: Case, timeout_s: float) -> dict[str, Any]:
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
                 start_new_session=True,
+                env=env,
             )
             try:
                 code = proc.wait(timeout=timeout_s)
@@ -121,10 +125,12 @@ def run_suite(
     document["devices"] = devices
     path = results.result_path(out_dir, machine, suite.name)
     results.save(document, path)
+    # Workers find the peaks `hwbench peak` stored beside this machine's results.
+    env = {PEAKS_DIR_ENV: str(out_dir / machine), **os.environ}
     for case in cases:
         on_case(case, None)
         reason = skip_reason(case, devices)
-        record = skipped(case, reason) if reason else run_in_worker(case, suite.case_timeout_s)
+        record = skipped(case, reason) if reason else run_in_worker(case, suite.case_timeout_s, env)
         document["cases"].append(record)
         results.save(document, path)
         on_case(case, record)

@@ -16,6 +16,7 @@ COLUMNS = (
     "p90 ms",
     "samples/s",
     "GFLOP/s",
+    "% of roof (bound)",
     "parity rel-L2",
     "stop / reason",
 )
@@ -23,6 +24,14 @@ COLUMNS = (
 
 def _ms(value: float) -> str:
     return f"{value:.4g}"
+
+
+def roofline_cell(roofline: dict[str, Any]) -> str:
+    """% of the roof at this intensity and the bound, from the measured peak or the datasheet."""
+    basis = roofline.get("bound_from")
+    if basis is None:
+        return "no peak known"
+    return f"{roofline[basis]['pct_of_roof']:.3g}% {roofline['bound']} ({basis})"
 
 
 def case_row(case: dict[str, Any]) -> list[str]:
@@ -35,7 +44,7 @@ def case_row(case: dict[str, Any]) -> list[str]:
     if "metrics" not in case:  # failed, skipped, or --check-only
         parity = case.get("parity", {}).get("rel_l2")
         error = "" if parity is None else f"{parity:.1e}"
-        return [*head, "", "", "", "", error, case.get("reason", "")]
+        return [*head, "", "", "", "", "", error, case.get("reason", "")]
     latency = case["metrics"]["latency_ms"]
     half_ci = (latency["median_ci_high"] - latency["median_ci_low"]) / 2
     parity = case["parity"]["rel_l2"]
@@ -45,6 +54,7 @@ def case_row(case: dict[str, Any]) -> list[str]:
         _ms(latency["p90"]),
         f"{case['metrics']['throughput']:.4g}",
         f"{case['roofline']['flops_per_s'] / 1e9:.3g}",
+        roofline_cell(case["roofline"]),
         f"{parity:.1e}",
         case["stop_reason"],
     ]

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import hwbench  # noqa: F401  (sets TORCH_DEVICE_BACKEND_AUTOLOAD before torch loads)
-from hwbench import parity
-from hwbench.backends.base import DTYPES
+from hwbench import parity, roofline
 from hwbench.case import Case
 from hwbench.engines.base import cast_inputs
 from hwbench.harness import measure
@@ -82,25 +81,12 @@ def run_case(case: Case) -> dict[str, Any]:
         stop_reason=measurement.stop_reason,
         rel_ci_halfwidth=measurement.rel_ci_halfwidth,
         memory={"peak_allocated": memory.peak_allocated, "peak_reserved": memory.peak_reserved},
-        roofline=achieved_rates(workload, case.batch, target.dtype, metrics),
+        roofline=roofline.for_case(
+            workload, case.batch, target.dtype, metrics["latency_ms"]["p50"] / 1e3, device
+        ),
         session=session.details(),
     )
     return record
-
-
-def achieved_rates(
-    workload: Workload, batch: int, dtype: str, metrics: dict[str, Any]
-) -> dict[str, Any]:
-    """FLOP/s and bytes/s at the median step, from the workload's counts."""
-    flops = workload.flops(batch)
-    moved = workload.bytes_moved(batch, DTYPES[dtype].itemsize)
-    step_s = metrics["latency_ms"]["p50"] / 1e3
-    return {
-        "flops_per_step": flops,
-        "bytes_per_step": moved,
-        "flops_per_s": flops / step_s,
-        "bytes_per_s": moved / step_s,
-    }
 
 
 def main(argv: list[str]) -> int:
