@@ -14,8 +14,10 @@ from typing import Any
 
 import hwbench  # noqa: F401  (sets TORCH_DEVICE_BACKEND_AUTOLOAD before torch loads)
 from hwbench import parity, roofline
+from hwbench.backends.base import Device
 from hwbench.case import Case
-from hwbench.engines.base import cast_inputs
+from hwbench.config import Target
+from hwbench.engines.base import Engine, Session, cast_inputs
 from hwbench.harness import measure
 from hwbench.registry import lookup
 from hwbench.results import save
@@ -46,6 +48,29 @@ def run_case(case: Case) -> dict[str, Any]:
     record["key"]["input_shapes"] = [list(t.shape) for t in inputs]
     reference = reference_output(workload, inputs)  # first, so its model is freed before ours
 
+    session, placed, output = first_run(engine, workload, device, target, inputs, record)
+    record["parity"] = verdict = parity.compare(reference, session.to_cpu(output), target.dtype)
+    if not verdict["passed"]:
+        return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
+    if case.check_only:
+        reason = "parity checked; not timed (--check-only)"
+        return {**record, "status": "ok", "reason": reason, "session": session.details()}
+    record.update(status="ok", reason="", **timed(session, placed, device, case))
+    step_s = record["metrics"]["latency_ms"]["p50"] / 1e3
+    record["roofline"] = roofline.for_case(workload, case.batch, target.dtype, step_s, device)
+    record["session"] = session.details()
+    return record
+
+
+def first_run(
+    engine: Engine,
+    workload: Workload,
+    device: Device,
+    target: Target,
+    inputs: tuple,
+    record: dict[str, Any],
+) -> tuple[Session, Any, Any]:
+    """Prepare the session (prepare_s) and make its first run (first_run_s)."""
     start = time.perf_counter()
     session = engine.prepare(
         workload, device, target.dtype, target.engine_options, example_inputs=inputs
@@ -56,37 +81,24 @@ def run_case(case: Case) -> dict[str, Any]:
     timer.start()
     output = session.run(placed)
     record["first_run_s"] = timer.stop() / 1e9
+    return session, placed, output
 
-    verdict = parity.compare(reference, session.to_cpu(output), target.dtype)
-    record["parity"] = verdict
-    if not verdict["passed"]:
-        return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
-    if case.check_only:
-        reason = "parity checked; not timed (--check-only)"
-        return {**record, "status": "ok", "reason": reason, "session": session.details()}
 
+def timed(session: Session, placed: Any, device: Device, case: Case) -> dict[str, Any]:
+    """Samples, metrics and peak memory of the timed loop."""
     device.reset_peak_memory()
-    measurement = measure(lambda: session.run(placed), timer, case.harness)
-    scenario = lookup("scenarios", case.scenario)()
-    metrics = scenario.metrics(measurement, case.batch)
+    measurement = measure(lambda: session.run(placed), device.timer(), case.harness)
     memory = device.memory()
-    record.update(
-        status="ok",
-        reason="",
-        metrics=metrics,
-        samples_ns=measurement.samples_ns,
-        loops=measurement.loops,
-        warmup_runs=measurement.warmup_runs,
-        sampling_s=measurement.sampling_s,
-        stop_reason=measurement.stop_reason,
-        rel_ci_halfwidth=measurement.rel_ci_halfwidth,
-        memory={"peak_allocated": memory.peak_allocated, "peak_reserved": memory.peak_reserved},
-        roofline=roofline.for_case(
-            workload, case.batch, target.dtype, metrics["latency_ms"]["p50"] / 1e3, device
-        ),
-        session=session.details(),
-    )
-    return record
+    return {
+        "metrics": lookup("scenarios", case.scenario)().metrics(measurement, case.batch),
+        "samples_ns": measurement.samples_ns,
+        "loops": measurement.loops,
+        "warmup_runs": measurement.warmup_runs,
+        "sampling_s": measurement.sampling_s,
+        "stop_reason": measurement.stop_reason,
+        "rel_ci_halfwidth": measurement.rel_ci_halfwidth,
+        "memory": {"peak_allocated": memory.peak_allocated, "peak_reserved": memory.peak_reserved},
+    }
 
 
 def main(argv: list[str]) -> int:
