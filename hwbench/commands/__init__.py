@@ -1,3 +1,3 @@
 """One module per `hwbench` subcommand, each with `add_parser(subparsers)` and `main(args)`."""
 
-COMMANDS = ("run", "list", "env", "peak", "floor")
+COMMANDS = ("run", "list", "env", "peak", "floor", "kernels")
