@@ -56,21 +56,23 @@ def timed_loop(step: Callable[[], object], timer: Timer, loops: int) -> int:
 
 
 def warm_up(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> tuple[int, float]:
-    """Run `step` for the warm-up period; returns (runs, estimated ns per step)."""
-    runs, spent_ns = 0, 0
+    """Run `step` for the warm-up period; returns (runs, fastest step in ns), the estimate
+    least disturbed by other work on the machine."""
+    runs, spent_ns, fastest = 0, 0, float("inf")
     while runs < config.warmup_runs or spent_ns < config.warmup_s * 1e9:
-        spent_ns += timed_loop(step, timer, 1)
-        runs += 1
-    return runs, spent_ns / runs
+        elapsed = timed_loop(step, timer, 1)
+        spent_ns, runs, fastest = spent_ns + elapsed, runs + 1, min(fastest, elapsed)
+    return runs, fastest
 
 
 def calibrate(
     step: Callable[[], object], timer: Timer, estimate_ns: float, config: HarnessConfig
 ) -> int:
-    """Steps per sample so that one sample lasts at least `min_sample_s`."""
+    """Steps per sample so that one sample lasts at least `min_sample_s`, checked by timing
+    that many steps (a single step that already lasts that long gives 1)."""
     target_ns = config.min_sample_s * 1e9
     loops = max(1, math.ceil(target_ns / max(estimate_ns, 1.0)))
-    while loops > 1 and (elapsed := timed_loop(step, timer, loops)) < target_ns:
+    while (elapsed := timed_loop(step, timer, loops)) < target_ns:
         loops = math.ceil(loops * 1.2 * target_ns / max(elapsed, 1))
     return loops
 

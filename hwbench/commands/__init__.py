@@ -1,3 +1,15 @@
 """One module per `hwbench` subcommand, each with `add_parser(subparsers)` and `main(args)`."""
 
-COMMANDS = ("run", "list", "env", "peak", "floor", "kernels")
+COMMANDS = (
+    "run",
+    "list",
+    "env",
+    "peak",
+    "floor",
+    "compare",
+    "gate",
+    "export",
+    "ab",
+    "report",
+    "kernels",
+)

@@ -55,3 +55,17 @@ def test_warm_up_runs_before_sampling():
 def test_bad_settings_are_usage_errors(bad):
     with pytest.raises(UsageError):
         HarnessConfig(**bad)
+
+
+def test_one_slow_warm_up_step_does_not_leave_samples_short():
+    calls = 0
+
+    def step():  # the first call is slow, as a cold cache or another tenant makes it
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            time.sleep(0.05)
+
+    config = HarnessConfig(**{**QUICK, "warmup_runs": 1, "warmup_s": 0})
+    result = measure(step, CPU().timer(), config)
+    assert result.loops > 1000

@@ -1,0 +1,25 @@
+"""`hwbench export`: a result file in another tool's format (pytest-benchmark's JSON)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hwbench import results
+from hwbench.export import to_pytest_benchmark
+
+FORMATS = {"pytest-benchmark": to_pytest_benchmark}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    export = subparsers.add_parser("export", help="write a result file in another tool's format")
+    export.add_argument("results", type=Path, help="a hwbench result file")
+    export.add_argument("--format", choices=sorted(FORMATS), default="pytest-benchmark")
+    export.add_argument("-o", "--output", type=Path, required=True, help="where to write it")
+
+
+def main(args: argparse.Namespace) -> int:
+    document = FORMATS[args.format](results.load(args.results))
+    results.save(document, args.output)
+    print(f"{args.format}: {len(document['benchmarks'])} benchmark(s) written to {args.output}")
+    return 0

@@ -1,0 +1,147 @@
+"""`hwbench gate`: baseline against candidate, per-case verdicts, exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hwbench.compare import ratio_of_medians
+from hwbench.errors import UsageError
+from hwbench.export import load_any
+from hwbench.gate import FAIL, INCONCLUSIVE, Outcome, RatioGate, exit_code, judge, pair_cases
+
+STYLE = {"PASS": "green", INCONCLUSIVE: "yellow", FAIL: "bold red"}
+DRIFT_NOTE = (
+    "the intervals cover the noise within each run, not drift between the two runs; on a "
+    "shared runner, `hwbench ab` times both arms interleaved (benchmarks/gate_quality.txt)"
+)
+
+
+def fraction(text: str) -> float:
+    """A threshold as a fraction: "0.05" or "5%"."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a fraction or percentage: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1): {text!r}")
+    return value
+
+
+def add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `gate` and `ab`."""
+    parser.add_argument("--threshold", type=fraction, default=0.05, help="slowdown floor (0.05)")
+    parser.add_argument("--alpha", type=fraction, default=0.01, help="family-wise error (0.01)")
+    parser.add_argument("--markdown", type=Path, help="write a Markdown summary here")
+    parser.add_argument("--junit", type=Path, help="write JUnit XML here (one test per case)")
+    parser.add_argument(
+        "--inconclusive-fails", action="store_true", help="exit 1 on INCONCLUSIVE as well"
+    )
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    gate = subparsers.add_parser(
+        "gate", help="fail on significant slowdowns past a threshold (exit 0 pass, 1 fail)"
+    )
+    gate.add_argument("--baseline", type=Path, required=True, help="result or pytest-benchmark")
+    gate.add_argument("--candidate", type=Path, required=True, help="result or pytest-benchmark")
+    add_verdict_options(gate)
+
+
+def ratio_table(outcomes: list[Outcome], title: str) -> Table:
+    table = Table("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict", title=title)
+    for o, row in zip(outcomes, rows(o for o in outcomes), strict=True):
+        table.add_row(*row[:-1], f"[{STYLE[o.verdict]}]{o.verdict}[/] {o.message}")
+    return table
+
+
+def rows(outcomes: Any) -> list[list[str]]:
+    """case, baseline ms, candidate ms, ratio, CI (with its level), verdict."""
+    found = []
+    for o in outcomes:
+        ms = [f"{v:.4g}" if v is not None else "" for v in (o.baseline_ms, o.candidate_ms)]
+        ci = o.interval
+        ratio = f"{o.ratio.estimate:.3f}" if o.ratio else ""
+        span = f"{ci[0]:.3f}-{ci[1]:.3f} ({1 - o.alpha:.2%})" if ci else ""
+        found.append([o.label, *ms, ratio, span, o.verdict])
+    return found
+
+
+def markdown(outcomes: list[Outcome], notes: list[str], title: str, threshold: float) -> str:
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in ("PASS", INCONCLUSIVE, FAIL)}
+    head = FAIL if counts[FAIL] else "PASS"
+    lines = [
+        f"## {title}: {head}",
+        "",
+        f"{counts['PASS']} pass, {counts[INCONCLUSIVE]} inconclusive, {counts[FAIL]} fail; "
+        f"ratio = candidate / baseline median, threshold {threshold:.0%}, Holm-corrected CIs.",
+        "",
+        "| case | baseline ms | candidate ms | ratio | CI | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o, row in zip(outcomes, rows(outcomes), strict=True):
+        verdict = f"**{o.verdict}** {o.message}".strip()
+        lines.append("| " + " | ".join([*row[:-1], verdict]) + " |")
+    lines += [""] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def junit(outcomes: list[Outcome], suite: str) -> str:
+    """One testcase per case: failure on FAIL, skipped on INCONCLUSIVE."""
+    fails = sum(o.verdict == FAIL for o in outcomes)
+    skips = sum(o.verdict == INCONCLUSIVE for o in outcomes)
+    root = ET.Element("testsuites")
+    node = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(outcomes)),
+        failures=str(fails),
+        skipped=str(skips),
+        errors="0",
+    )
+    for o, row in zip(outcomes, rows(outcomes), strict=True):
+        case = ET.SubElement(node, "testcase", classname=suite, name=o.label, time="0")
+        detail = f"ratio {row[3]} CI {row[4]}"
+        if o.verdict == FAIL:
+            ET.SubElement(case, "failure", message=o.message or detail).text = detail
+        elif o.verdict == INCONCLUSIVE:
+            ET.SubElement(case, "skipped", message=f"inconclusive: {detail}")
+        ET.SubElement(case, "system-out").text = detail
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str], title: str) -> int:
+    """Print the verdicts, write the reports asked for; the exit code."""
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    console.print(ratio_table(outcomes, title))
+    for note in notes:
+        console.print(f"note: {note}")
+    text = markdown(outcomes, notes, title, args.threshold)
+    if args.markdown:
+        args.markdown.write_text(text)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as summary:
+            summary.write(text)
+    if args.junit:
+        args.junit.write_text(junit(outcomes, title))
+    return exit_code(outcomes, args.inconclusive_fails)
+
+
+def main(args: argparse.Namespace) -> int:
+    baseline, candidate = load_any(args.baseline), load_any(args.candidate)
+    outcomes, notes = pair_cases(
+        baseline, candidate, lambda b, c: ratio_of_medians(b["samples_ns"], c["samples_ns"])
+    )
+    if not outcomes:
+        raise UsageError("no case ran in both files: nothing to gate")
+    judge(outcomes, RatioGate(threshold=args.threshold), args.alpha)
+    notes.append(DRIFT_NOTE)
+    return publish(args, outcomes, notes, "hwbench gate")

@@ -1,0 +1,31 @@
+"""`hwbench report`: one self-contained HTML file (and a Markdown summary) from result files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hwbench.commands.compare import unique_names
+from hwbench.export import load_any
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    report = subparsers.add_parser("report", help="an HTML report (charts inline) of result files")
+    report.add_argument("files", nargs="+", type=Path, help="result files")
+    report.add_argument("-o", "--output", type=Path, required=True, help="the HTML file to write")
+    report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
+    report.add_argument("--title", default="hwbench report", help="the report's title")
+
+
+def main(args: argparse.Namespace) -> int:
+    from hwbench.report import html_report, markdown_report  # matplotlib: load only here
+
+    documents = [
+        (n, load_any(p)) for n, p in zip(unique_names(args.files), args.files, strict=True)
+    ]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(html_report(documents, args.title))
+    if args.markdown:
+        args.markdown.write_text(markdown_report(documents, args.title))
+    print(f"report: {args.output}" + (f", {args.markdown}" if args.markdown else ""))
+    return 0

@@ -1,0 +1,189 @@
+"""`hwbench gate`, `compare`, `export` and `ab` as a user runs them, on a real result file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hwbench import results
+from tests.conftest import hwbench_cmd
+
+
+def hwbench(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(hwbench_cmd(*args), capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real result: mlp tiny, latency and a batch-8 throughput case, on torch@cpu."""
+    out = tmp_path_factory.mktemp("runs")
+    done = hwbench(
+        "run",
+        "--workload",
+        "mlp",
+        "--target",
+        "torch@cpu",
+        "--batch",
+        "8",
+        "--time-budget",
+        "0.5",
+        "--out",
+        str(out),
+        "--machine",
+        "m",
+    )
+    assert done.returncode == 0, done.stderr
+    [path] = (out / "m").glob("*.json")
+    return path
+
+
+def variant(source: Path, target: Path, scale: float = 1.0, **key: object) -> Path:
+    """A copy of a result file with its samples scaled and its case keys changed."""
+    document = copy.deepcopy(results.load(source))
+    for case in document["cases"]:
+        case["key"].update(key)
+        case["samples_ns"] = [s * scale for s in case.get("samples_ns", [])]
+        if "metrics" in case:
+            case["metrics"]["latency_ms"]["p50"] *= scale
+    results.save(document, target)
+    return target
+
+
+def test_a_against_a_passes(run_file: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    done = hwbench(
+        "gate",
+        "--baseline",
+        str(run_file),
+        "--candidate",
+        str(run_file),
+        env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAIL" not in done.stdout
+    assert summary.read_text().startswith("## hwbench gate: PASS")
+
+
+def test_a_against_a_slowed_by_half_fails(run_file: Path, tmp_path: Path) -> None:
+    slowed = variant(run_file, tmp_path / "slow.json", scale=1.5)
+    md, xml = tmp_path / "gate.md", tmp_path / "gate.xml"
+    done = hwbench(
+        "gate",
+        "--baseline",
+        str(run_file),
+        "--candidate",
+        str(slowed),
+        "--markdown",
+        str(md),
+        "--junit",
+        str(xml),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert md.read_text().startswith("## hwbench gate: FAIL")
+    junit = xml.read_text()
+    assert junit.count("<testcase") == 2 and "<failure" in junit  # one test per case
+    sped_up = variant(run_file, tmp_path / "fast.json", scale=0.5)
+    done = hwbench("gate", "--baseline", str(run_file), "--candidate", str(sped_up))
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json at all", "not a hwbench result file"),
+        ('{"schema": "hwbench-results", "cases": [', "not a hwbench result file"),
+        ('{"some": "json"}', "not a hwbench result file"),
+        ('{"schema": "hwbench-results", "schema_version": 99}', "schema version 99"),
+    ],
+)
+def test_gate_bad_input_exits_2_with_one_line(
+    run_file: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    done = hwbench("gate", "--baseline", str(run_file), "--candidate", str(bad))
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_command_refuses_a_truncated_file(tmp_path: Path) -> None:
+    bad = tmp_path / "truncated.json"
+    bad.write_text('{"schema": "hwbench-results", "cases": [')
+    for command in (
+        ["compare", str(bad), str(bad)],
+        ["report", str(bad), "-o", str(tmp_path / "r.html")],
+        ["export", str(bad), "-o", str(tmp_path / "o.json")],
+    ):
+        done = hwbench(*command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "truncated.json is not a hwbench result file" in done.stderr
+
+
+def test_compare_refuses_a_different_dtype(run_file: Path, tmp_path: Path) -> None:
+    other = variant(run_file, tmp_path / "bf16.json", dtype="bf16")
+    done = hwbench("compare", str(run_file), str(other))
+    assert done.returncode == 2
+    assert "dtype 'fp32' vs 'bf16'" in done.stderr
+
+
+def test_compare_side_by_side_with_markdown(run_file: Path, tmp_path: Path) -> None:
+    other = variant(run_file, tmp_path / "other.json", engine="test-other")
+    md = tmp_path / "compare.md"
+    done = hwbench("compare", str(run_file), str(other), "--markdown", str(md))
+    assert done.returncode == 0, done.stderr
+    assert "test-other@cpu" in md.read_text() and "x1.000" in md.read_text()
+
+
+def test_export_round_trips_through_pytest_benchmark(run_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed")
+    out = tmp_path / "pb.json"
+    assert (
+        hwbench("export", str(run_file), "--format", "pytest-benchmark", "-o", str(out)).returncode
+        == 0
+    )
+    names = [b["name"] for b in json.loads(out.read_text())["benchmarks"]]
+    shown = subprocess.run(
+        [sys.executable, "-m", "pytest_benchmark", "compare", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert all(name.split("[")[0] in shown.stdout for name in names)
+    done = hwbench("gate", "--baseline", str(out), "--candidate", str(run_file))
+    assert done.returncode == 0, done.stdout + done.stderr  # same cases, same samples
+
+
+def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
+    done = hwbench(
+        "ab",
+        "--a",
+        "torch@cpu",
+        "--b",
+        f"python={sys.executable}:torch@cpu",
+        "--blocks",
+        "4",
+        "--samples",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--machine",
+        "m",
+        "--junit",
+        str(tmp_path / "ab.xml"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [path] = (tmp_path / "m").glob("*-ab.json")
+    document = results.load(path)
+    assert [c["key"]["arm"] for c in document["cases"]] == ["a", "b"]
+    assert (
+        len(document["ab"]["log_ratios"]) == 4 and "<testcase" in (tmp_path / "ab.xml").read_text()
+    )
+    bad = hwbench("ab", "--a", "nosuch@cpu", "--b", "torch@cpu", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "unknown engine 'nosuch'" in bad.stderr

@@ -1,0 +1,66 @@
+"""The `hwbench_case` fixture feeds pytest-benchmark: autosave, then compare-fail, end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import hwbench_cmd
+
+pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed")
+
+TEST_FILE = """
+import pytest
+
+@pytest.mark.benchmark(group="hwbench")
+def test_mlp_tiny(hwbench_case):
+    record = hwbench_case("mlp", target="torch@cpu", size="tiny", batch=1, rounds=20)
+    assert record["parity"]["passed"]
+"""
+
+
+def pytest_run(directory: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "test_bench.py",
+        f"--benchmark-storage={directory / 'store'}",
+        *args,
+    ]
+    return subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=300)
+
+
+def test_autosave_compare_and_compare_fail(tmp_path: Path) -> None:
+    (tmp_path / "test_bench.py").write_text(TEST_FILE)
+    first = pytest_run(tmp_path, "--benchmark-autosave", "--benchmark-save-data")
+    assert first.returncode == 0, first.stdout + first.stderr
+    [saved] = (tmp_path / "store").glob("*/0001_*.json")
+    [bench] = json.loads(saved.read_text())["benchmarks"]
+    assert bench["group"] == "hwbench" and bench["options"]["timer"].startswith("DeviceClock[cpu]")
+    assert bench["extra_info"]["hwbench_key"]["workload"] == "mlp"
+
+    again = pytest_run(tmp_path, "--benchmark-compare", "--benchmark-compare-fail=median:1000%")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    data = json.loads(saved.read_text())  # a baseline far faster than any run here
+    for field in ("min", "max", "mean", "median", "q1", "q3", "iqr", "stddev"):
+        data["benchmarks"][0]["stats"][field] /= 1000
+    saved.write_text(json.dumps(data))
+    slower = pytest_run(tmp_path, "--benchmark-compare", "--benchmark-compare-fail=median:5%")
+    assert slower.returncode != 0 and "Performance has regressed" in slower.stdout + slower.stderr
+
+    gate = subprocess.run(
+        hwbench_cmd("gate", "--baseline", str(saved), "--candidate", str(saved)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert gate.returncode == 0, gate.stdout + gate.stderr  # hwbench reads pytest-benchmark JSON

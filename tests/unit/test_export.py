@@ -1,0 +1,93 @@
+"""pytest-benchmark's JSON: the same statistics as pytest-benchmark, and a lossless round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwbench import results
+from hwbench.errors import UsageError
+from hwbench.export import (
+    benchmark_stats,
+    from_pytest_benchmark,
+    is_pytest_benchmark,
+    load_any,
+    to_pytest_benchmark,
+)
+
+
+def result_document() -> dict:
+    doc = results.new_results("t", "m", {"host": "h", "cpu": "c", "git": {"commit": "abc"}}, {})
+    samples = list(1e6 * np.random.default_rng(0).lognormal(0, 0.05, 51))
+    key = {
+        "workload": "mlp",
+        "size": "tiny",
+        "engine": "torch",
+        "device": "cpu",
+        "dtype": "fp32",
+        "options": {},
+        "scenario": "latency",
+        "batch": 1,
+    }
+    doc["cases"] = [
+        {"key": key, "status": "ok", "samples_ns": samples, "loops": 7, "metrics": {}},
+        {"key": {**key, "batch": 8}, "status": "failed", "reason": "x"},
+    ]
+    return doc
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 7, 9, 10, 11, 64])
+def test_stats_match_pytest_benchmark(n: int) -> None:
+    stats_module = pytest.importorskip("pytest_benchmark.stats")
+    data = list(np.random.default_rng(n).lognormal(0, 0.3, n))
+    expected = stats_module.Stats()
+    for value in data:
+        expected.update(value)
+    ours = benchmark_stats(data)
+    for field in stats_module.Stats.fields:
+        assert ours[field] == pytest.approx(getattr(expected, field)), field
+
+
+def test_round_trip_keeps_keys_and_samples() -> None:
+    doc = result_document()
+    exported = to_pytest_benchmark(doc)
+    assert is_pytest_benchmark(exported)
+    [bench] = exported["benchmarks"]  # only ok cases are exported
+    assert bench["stats"]["iterations"] == 7 and bench["stats"]["rounds"] == 51
+    back = from_pytest_benchmark(json.loads(json.dumps(exported)), "x.json")
+    results.validate(back, "x.json")
+    [case] = back["cases"]
+    assert case["key"] == doc["cases"][0]["key"]
+    assert case["samples_ns"] == pytest.approx(doc["cases"][0]["samples_ns"])
+
+
+def test_foreign_pytest_benchmark_file_gets_a_key_from_its_fullname() -> None:
+    data = {
+        "machine_info": {"node": "n"},
+        "benchmarks": [
+            {"fullname": "t.py::test_a", "stats": {"data": [0.001, 0.002], "iterations": 1}}
+        ],
+    }
+    [case] = from_pytest_benchmark(data, "f.json")["cases"]
+    assert case["key"]["fullname"] == "t.py::test_a" and case["samples_ns"] == [1e6, 2e6]
+
+
+def test_pytest_benchmark_file_without_raw_data_is_refused() -> None:
+    data = {"machine_info": {}, "benchmarks": [{"fullname": "t::a", "stats": {"mean": 1.0}}]}
+    with pytest.raises(UsageError, match=r"no raw data.*--benchmark-save-data"):
+        from_pytest_benchmark(data, "f.json")
+
+
+def test_load_any_tells_formats_apart(tmp_path: Path) -> None:
+    doc = result_document()
+    native, foreign = tmp_path / "a.json", tmp_path / "b.json"
+    results.save(doc, native)
+    results.save(to_pytest_benchmark(doc), foreign)
+    assert load_any(native)["schema"] == results.SCHEMA
+    assert load_any(foreign)["suite"] == "pytest-benchmark"
+    (tmp_path / "c.json").write_text('{"cases": [')
+    with pytest.raises(UsageError, match="not a hwbench result file"):
+        load_any(tmp_path / "c.json")

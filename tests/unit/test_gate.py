@@ -1,0 +1,168 @@
+"""Gate verdicts: the rules, Holm's correction, exit codes, pairing of two result files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hwbench import results
+from hwbench.compare import Ratio, median_ratio, ratio_of_medians
+from hwbench.errors import UsageError
+from hwbench.gate import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    Outcome,
+    RatioGate,
+    StatusGate,
+    exit_code,
+    holm_levels,
+    judge,
+    pair_cases,
+)
+
+GATE = RatioGate(threshold=0.05)
+
+
+def ratio_with_p(estimate: float, p: float) -> Ratio:
+    """A normal-interval ratio whose two-sided p-value is `p`."""
+    from scipy.special import ndtri
+
+    return Ratio(math.log(estimate), abs(math.log(estimate)) / float(ndtri(1 - p / 2)))
+
+
+def noisy(median_ns: float, n: int = 200, seed: int = 0) -> list[float]:
+    return list(median_ns * np.random.default_rng(seed).lognormal(0, 0.03, n))
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (Ratio(math.log(1.5), 0.01), FAIL),  # clearly slower, past the threshold
+        (Ratio(math.log(1.02), 0.002), PASS),  # significant, but within the threshold
+        (Ratio(0.0, 0.2), INCONCLUSIVE),  # too wide to tell
+        (Ratio(math.log(1.04), 0.01), INCONCLUSIVE),  # slower; may or may not be past 5%
+        (Ratio(math.log(1.2), 0.2), INCONCLUSIVE),  # past the threshold, not significant
+        (Ratio(math.log(0.5), 0.001), PASS),  # a speed-up
+        (Ratio(math.log(0.5), 0.5), INCONCLUSIVE),  # a wide speed-up: still never FAIL
+        (Ratio(0.0, 0.0), PASS),  # identical samples
+    ],
+)
+def test_verdict_rules(ratio: Ratio, expected: str) -> None:
+    assert GATE.verdict(ratio, 0.01) == expected
+    assert (GATE.fails(ratio, 0.01) is not None) == (expected == FAIL)
+
+
+def test_speed_ups_never_fail() -> None:
+    for estimate in np.geomspace(0.1, 0.999, 25):
+        for se in (0.0, 1e-4, 0.01, 0.1, 1.0):
+            assert GATE.verdict(Ratio(math.log(estimate), se), 0.01) != FAIL
+
+
+def test_fails_message_names_field_ratio_and_threshold() -> None:
+    message = GATE.fails(Ratio(math.log(1.5), 0.01), 0.01)
+    assert "median 1.500x" in message and "5%" in message
+
+
+def test_holm_levels_match_the_step_down_procedure() -> None:
+    p = [0.01, 0.04, 0.03, 0.005]
+    # Holm at 0.05: 0.005 <= 0.05/4 rejects, 0.01 <= 0.05/3 rejects, 0.03 > 0.05/2 stops.
+    levels = holm_levels(p, 0.05)
+    assert [pi <= level for pi, level in zip(p, levels, strict=True)] == [True, False, False, True]
+
+
+def test_holm_stops_at_the_first_acceptance_even_if_a_later_p_is_small_enough() -> None:
+    levels = holm_levels([0.006, 0.008], 0.01)  # 0.006 > 0.01/2: nothing is rejected
+    assert all(p > level for p, level in zip([0.006, 0.008], levels, strict=True))
+
+
+def test_holm_correction_changes_the_verdict() -> None:
+    single = [Outcome("a", PASS, ratio=ratio_with_p(1.2, 0.008))]
+    assert judge(single, GATE, 0.01)[0].verdict == FAIL
+    three = [Outcome(n, PASS, ratio=ratio_with_p(1.2, 0.008)) for n in "abc"]
+    assert {o.verdict for o in judge(three, GATE, 0.01)} == {INCONCLUSIVE}
+    low, high = three[0].interval
+    assert low < 1 < high  # the interval shown is the corrected one
+
+
+def test_exit_codes() -> None:
+    assert exit_code([Outcome("a", PASS), Outcome("b", INCONCLUSIVE)]) == EXIT_PASS
+    assert exit_code([Outcome("a", PASS), Outcome("b", FAIL)]) == EXIT_FAIL
+    assert exit_code([Outcome("b", INCONCLUSIVE)], inconclusive_fails=True) == EXIT_FAIL
+
+
+def test_status_gate() -> None:
+    ok, failed = {"status": "ok"}, {"status": "failed", "reason": "parity: off"}
+    assert "parity: off" in StatusGate().fails(ok, failed)
+    assert StatusGate().fails(failed, ok) is None
+    assert StatusGate().fails(ok, ok) is None
+
+
+def test_ratio_of_medians_from_samples() -> None:
+    base = noisy(1e6)
+    same = ratio_of_medians(base, base)
+    assert same.estimate == 1.0 and GATE.verdict(same, 0.01) == PASS
+    slower = ratio_of_medians(base, [s * 1.5 for s in base])
+    assert slower.estimate == pytest.approx(1.5) and GATE.verdict(slower, 0.01) == FAIL
+    low, high = ratio_of_medians(base, noisy(1.1e6, seed=1)).interval(0.01)
+    assert low < 1.1 < high
+
+
+def document(cases: list[dict]) -> dict:
+    doc = results.new_results("t", "m", {}, {})
+    doc["cases"] = cases
+    return doc
+
+
+def case(samples: list[float], status: str = "ok", **key: object) -> dict:
+    base_key = {
+        "workload": "mlp",
+        "size": "tiny",
+        "engine": "torch",
+        "device": "cpu",
+        "dtype": "fp32",
+        "options": {},
+        "scenario": "latency",
+        "batch": 1,
+        "input_shapes": [[1, 256]],
+    }
+    p50 = float(np.median(samples)) / 1e6
+    return {
+        "key": {**base_key, **key},
+        "status": status,
+        "samples_ns": samples,
+        "metrics": {"latency_ms": {"p50": p50}},
+        "reason": "boom",
+    }
+
+
+def test_pair_cases_matches_full_keys_and_notes_the_rest() -> None:
+    base = document([case(noisy(1e6)), case(noisy(1e6), batch=8)])
+    cand = document([case(noisy(1e6)), case(noisy(1e6), engine="other")])
+    outcomes, notes = pair_cases(base, cand, median_ratio)
+    assert len(outcomes) == 1
+    assert any("not in the baseline" in n for n in notes)
+    assert any("not in the candidate" in n for n in notes)
+
+
+def test_pair_cases_fails_a_case_that_broke() -> None:
+    base, cand = document([case(noisy(1e6))]), document([case([1.0], status="failed")])
+    outcomes, _ = pair_cases(base, cand, None)
+    assert outcomes[0].verdict == FAIL and "boom" in outcomes[0].message
+
+
+def test_pair_cases_refuses_different_shapes() -> None:
+    base = document([case(noisy(1e6))])
+    cand = document([case(noisy(1e6), input_shapes=[[1, 512]])])
+    with pytest.raises(UsageError, match="input_shapes"):
+        pair_cases(base, cand, None)
+
+
+def test_pair_cases_with_nothing_in_common_names_the_difference() -> None:
+    base, cand = document([case(noisy(1e6))]), document([case(noisy(1e6), dtype="bf16")])
+    with pytest.raises(UsageError, match="dtype 'fp32' vs 'bf16'"):
+        pair_cases(base, cand, None)
