@@ -1,7 +1,8 @@
 """Two back-to-back default `hwbench run`s: each case's median within +-5% of the other's, and
 the wall time of each run (target <= 3 minutes on a 2-core machine).
 
-Run: python benchmarks/default_run_stability.py
+Run: python benchmarks/default_run_stability.py [MACHINE]
+With MACHINE, the second run's result file is kept as results/MACHINE/<timestamp>-default.json.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from _report import publish
+from _report import HERE, publish
 from rich.table import Table
 
 from hwbench import results
 
 
-def default_run(out: Path) -> tuple[float, dict]:
+def default_run(out: Path, machine: str = "m") -> tuple[float, dict]:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "hwbench", "run", "--out", str(out), "--machine", "m"],
+        [sys.executable, "-m", "hwbench", "run", "--out", str(out), "--machine", machine],
         check=False,
         capture_output=True,
     )
     elapsed = time.perf_counter() - start
-    [path] = (out / "m").glob("*.json")
+    path = max((out / machine).glob("*-default.json"))
     return elapsed, results.load(path)
 
 
@@ -43,7 +44,10 @@ def medians(document: dict) -> dict[str, float]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         first_s, first = default_run(Path(tmp, "a"))
-        second_s, second = default_run(Path(tmp, "b"))
+        if len(sys.argv) > 1:
+            second_s, second = default_run(HERE.parent / "results", sys.argv[1])
+        else:
+            second_s, second = default_run(Path(tmp, "b"))
     a, b = medians(first), medians(second)
     table = Table(
         "case",
