@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import socket
@@ -79,6 +80,8 @@ def fingerprint() -> dict[str, Any]:
         "physical_cores": psutil.cpu_count(logical=False),
         "logical_cores": psutil.cpu_count(logical=True),
         "memory_bytes": memory.total,
+        # 1/5/15-minute run-queue averages as the run starts: other work shares the cores
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "hwbench": __version__,

@@ -68,6 +68,7 @@ def test_fingerprint_names_the_machine_and_versions():
     env = fingerprint()
     assert env["cpu"] and env["logical_cores"] >= 1 and env["memory_bytes"] > 0
     assert env["packages"]["torch"]
+    assert len(env["load_average"]) == 3
     assert set(env["git"]) == {"commit", "dirty"}
 
 
