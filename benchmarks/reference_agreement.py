@@ -18,12 +18,15 @@ from hwbench.engines.torch_eager import TorchEager
 from hwbench.harness import HarnessConfig, measure
 from hwbench.workloads import make_workload
 
-ROUNDS = 5
+ROUNDS = 15  # short interleaved rounds: drift on a shared machine hits both alike
+ROUND_S = 1.0
 WORKLOADS = ("mlp", "llama")
 
 
 def hwbench_median_ms(session, placed) -> float:
-    result = measure(lambda: session.run(placed), CPU().timer(), HarnessConfig(time_budget_s=3))
+    result = measure(
+        lambda: session.run(placed), CPU().timer(), HarnessConfig(time_budget_s=ROUND_S)
+    )
     return statistics.median(result.samples_ns) / 1e6
 
 
@@ -33,7 +36,7 @@ def torch_median_ms(session, placed) -> float:
         globals={"session": session, "placed": placed},
         num_threads=torch.get_num_threads(),
     )
-    return timer.blocked_autorange(min_run_time=2.0).median * 1e3
+    return timer.blocked_autorange(min_run_time=ROUND_S).median * 1e3
 
 
 def compare(name: str) -> tuple[float, float, float]:
