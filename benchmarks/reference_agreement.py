@@ -72,7 +72,11 @@ def main() -> None:
     publish(
         "reference_agreement",
         table,
-        [f"{ROUNDS} interleaved rounds per workload; hwbench: HarnessConfig defaults, 3 s budget"],
+        [
+            f"{ROUNDS} interleaved rounds per workload, {ROUND_S:g} s per arm: hwbench's "
+            "default HarnessConfig with that time budget, blocked_autorange with that "
+            "min_run_time"
+        ],
     )
 
 
