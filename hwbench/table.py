@@ -38,7 +38,13 @@ def case_row(case: dict[str, Any]) -> list[str]:
     key, status = case["key"], case["status"]
     head = [
         f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}",
-        f"{key['engine']}@{key['device']} {key['dtype']}",
+        " ".join(
+            [
+                f"{key['engine']}@{key['device']}",
+                key["dtype"],
+                *(f"{k}={v}" for k, v in key["options"].items()),
+            ]
+        ),
         f"[{STATUS_STYLE[status]}]{status}[/]",
     ]
     if "metrics" not in case:  # failed, skipped, or --check-only

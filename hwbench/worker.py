@@ -49,7 +49,8 @@ def run_case(case: Case) -> dict[str, Any]:
     reference = reference_output(workload, inputs)  # first, so its model is freed before ours
 
     session, placed, output = first_run(engine, workload, device, target, inputs, record)
-    record["parity"] = verdict = parity.compare(reference, session.to_cpu(output), target.dtype)
+    precision = session.precision or target.dtype
+    record["parity"] = verdict = parity.compare(reference, session.to_cpu(output), precision)
     if not verdict["passed"]:
         return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
     if case.check_only:

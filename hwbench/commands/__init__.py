@@ -12,4 +12,5 @@ COMMANDS = (
     "ab",
     "report",
     "kernels",
+    "ladder",
 )

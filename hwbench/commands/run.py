@@ -54,6 +54,21 @@ def split_list(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
 
 
+def split_targets(values: list[str] | None) -> tuple[str, ...] | None:
+    """Targets from repeated and comma-separated flags; a comma followed by no '@' separates
+    options of one target (`torch@cpu:dtype=bf16,kernels=fused`), not two targets."""
+    pieces = split_list(values)
+    if pieces is None:
+        return None
+    targets: list[str] = []
+    for piece in pieces:
+        if "@" in piece or not targets:
+            targets.append(piece)
+        else:
+            targets[-1] += f",{piece}"
+    return tuple(targets)
+
+
 def _ints(values: tuple[str, ...] | None) -> tuple[int, ...] | None:
     if values is None:
         return None
@@ -65,7 +80,7 @@ def _ints(values: tuple[str, ...] | None) -> tuple[int, ...] | None:
 
 def suite_from_args(args: argparse.Namespace) -> Suite:
     """The suite a `run` command line asks for: the --suite file, overridden by flags."""
-    targets = split_list(args.target)
+    targets = split_targets(args.target)
     overrides: dict[str, Any] = {
         "workloads": split_list(args.workload),
         "sizes": split_list(args.size),

@@ -12,7 +12,13 @@ from hwbench.workloads.base import Workload
 
 
 class Session(ABC):
-    """A prepared model on a device; `run` is the step the harness times."""
+    """A prepared model on a device; `run` is the step the harness times.
+
+    `precision` names the parity tolerance (hwbench.parity.TOLERANCES) the session's
+    arithmetic is held to: its dtype, or e.g. "int8" for a quantized model; None: the dtype.
+    """
+
+    precision: str | None = None
 
     def __init__(self, device: Device) -> None:
         self.device = device

@@ -22,9 +22,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from hwbench.backends.base import DTYPES, Device
+from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session, cast_inputs
 from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
+from hwbench.ladders.transforms import ModelOptions
 from hwbench.workloads.base import Workload
 
 
@@ -57,10 +58,16 @@ def toolchain(device: str) -> tuple[bool, str]:
 
 class CompiledSession(Session):
     def __init__(
-        self, model: torch.nn.Module, device: Device, dtype: str, settings: CompileSettings
+        self,
+        model: torch.nn.Module,
+        device: Device,
+        dtype: str,
+        settings: CompileSettings,
+        precision: str | None = None,
     ) -> None:
         super().__init__(device)
         self.dtype, self.settings = dtype, settings
+        self.precision = precision or dtype  # the parity tolerance key
         self.before = compile_counts()
         self.compiled = torch.compile(model, **settings.compile_kwargs())
         self.after_first: dict[str, int] | None = None
@@ -93,6 +100,7 @@ class CompiledSession(Session):
             "dynamic": settings.dynamic,
             "fullgraph": settings.fullgraph,
             "compiled_in": self.compiled_in,
+            "precision": self.precision,
             # 0 graphs: this process had already compiled this code for these guards
             "graphs": first["graphs"] - self.before["graphs"],
             "graph_breaks": first["graph_breaks"] - self.before["graph_breaks"],
@@ -105,12 +113,13 @@ class CompiledSession(Session):
 
 class TorchCompile(Engine):
     name = "torch-compile"
-    options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS
+    options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS + ModelOptions.OPTIONS
 
     @classmethod
     def check_options(cls, options: dict[str, str], device: str) -> None:
         """Raise UsageError, naming the valid values, for a bad option value."""
         CompileSettings.parse(options, device)
+        ModelOptions.parse(options, device)
 
     def supports(self, workload: Workload, device: Device, dtype: str) -> tuple[bool, str]:
         if device.name not in DEFAULT_BACKEND:
@@ -130,8 +139,9 @@ class TorchCompile(Engine):
         example_inputs: tuple[torch.Tensor, ...] | None = None,
     ) -> Session:
         settings = CompileSettings.parse(options, device.name)
-        model = workload.build().to(device=device.torch_device(), dtype=DTYPES[dtype])
-        session = CompiledSession(model, device, dtype, settings)
+        transforms = ModelOptions.parse(options, device.name)
+        model = transforms.build(workload, device, dtype)
+        session = CompiledSession(model, device, dtype, settings, transforms.precision)
         if example_inputs is not None:
             session.run(session.place(example_inputs))
             device.synchronize()

@@ -1,21 +1,26 @@
-"""PyTorch eager mode under `torch.inference_mode`."""
+"""PyTorch eager mode under `torch.inference_mode`; the target options `kernels`, `quant` and
+`layout` transform the model first (hwbench.ladders.transforms)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from hwbench.backends.base import DTYPES, Device
+from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.ladders.transforms import ModelOptions
 from hwbench.workloads.base import Workload
 
 
 class EagerSession(Session):
-    def __init__(self, model: torch.nn.Module, device: Device, dtype: str) -> None:
+    def __init__(
+        self, model: torch.nn.Module, device: Device, dtype: str, precision: str | None = None
+    ) -> None:
         super().__init__(device)
         self.model = model
         self.dtype = dtype
+        self.precision = precision or dtype  # the parity tolerance key
 
     def place(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
         return cast_inputs(inputs, self.device.torch_device(), self.dtype)
@@ -27,9 +32,18 @@ class EagerSession(Session):
     def to_cpu(self, outputs: Any) -> torch.Tensor:
         return outputs.detach().to("cpu", torch.float32)
 
+    def details(self) -> dict[str, Any]:
+        return {"precision": self.precision}
+
 
 class TorchEager(Engine):
     name = "torch"
+    options: ClassVar[tuple[str, ...]] = ModelOptions.OPTIONS
+
+    @classmethod
+    def check_options(cls, options: dict[str, str], device: str) -> None:
+        """Raise UsageError, naming the valid values, for a bad option value."""
+        ModelOptions.parse(options, device)
 
     def prepare(
         self,
@@ -40,5 +54,6 @@ class TorchEager(Engine):
         *,
         example_inputs: tuple[torch.Tensor, ...] | None = None,
     ) -> Session:
-        model = workload.build().to(device=device.torch_device(), dtype=DTYPES[dtype])
-        return EagerSession(model, device, dtype)
+        settings = ModelOptions.parse(options, device.name)
+        model = settings.build(workload, device, dtype)
+        return EagerSession(model, device, dtype, settings.precision)

@@ -24,6 +24,7 @@ class Workload(ABC):
     name: ClassVar[str]
     family: ClassVar[str]  # "mlp", "vision", "encoder", "decoder"
     configs: ClassVar[dict[str, Any]]  # size -> config object
+    kernel_sets: ClassVar[tuple[str, ...]] = ("reference",)  # operator tables build_with takes
     default_batches: ClassVar[dict[str, tuple[int, ...]]] = {
         "tiny": (1, 8, 32),
         "small": (1, 8, 32),
@@ -40,6 +41,12 @@ class Workload(ABC):
     @abstractmethod
     def build(self) -> nn.Module:
         """The float32 model in eval mode with weights drawn from `self.seed`."""
+
+    def build_with(self, kernels: str, device: str) -> nn.Module:
+        """`build()` with its operators taken from the kernel set `kernels` for `device`."""
+        if kernels not in self.kernel_sets:
+            raise unknown_choice(f"kernel set for workload {self.name}", kernels, self.kernel_sets)
+        return self.build()
 
     @abstractmethod
     def inputs(self, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:

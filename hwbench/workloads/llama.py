@@ -3,14 +3,15 @@ and parameter names match Hugging Face's LlamaConfig / LlamaForCausalLM, with a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from hwbench.workloads.base import Workload, generator, init_weights
+from hwbench.workloads.kernel_sets import KERNEL_SETS, REFERENCE, Ops, kernel_set
 
 Tensor = torch.Tensor
 Pair = tuple[Tensor, Tensor]  # (cos, sin), or a layer's (keys, values)
@@ -57,24 +58,20 @@ class KVCache:
 
 
 class RMSNorm(nn.Module):
+    ops: Ops = REFERENCE  # modules with `ops` call their math through it (use_kernels)
+
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(dim))
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * h.to(x.dtype)
-
-
-def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotary embedding with HF's rotate_half convention; cos, sin: (T, head_dim)."""
-    x1, x2 = x.chunk(2, dim=-1)
-    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
+        return self.ops.rms_norm(x, self.weight, self.eps)
 
 
 class Attention(nn.Module):
+    ops: Ops = REFERENCE
+
     def __init__(self, c: LlamaConfig, layer: int) -> None:
         super().__init__()
         self.layer, self.heads, self.kv_heads = layer, c.num_attention_heads, c.num_key_value_heads
@@ -88,24 +85,19 @@ class Attention(nn.Module):
         q = self.q_proj(x).view(batch, seq, self.heads, -1).transpose(1, 2)  # (B, H, T, D)
         k = self.k_proj(x).view(batch, seq, self.kv_heads, -1).transpose(1, 2)  # (B, KV, T, D)
         v = self.v_proj(x).view(batch, seq, self.kv_heads, -1).transpose(1, 2)
-        q, k = rotate(q, *rope), rotate(k, *rope)
+        q, k = self.ops.rotate(q, *rope), self.ops.rotate(k, *rope)
         mask = None
         if cache is not None:
             k, v = cache.update(self.layer, positions, k, v)  # (B, KV, max_len, D)
             keys = torch.arange(cache.max_len, device=x.device)
             mask = keys[None, :] <= positions[:, None]  # (T, max_len)
-        groups = (
-            self.heads // self.kv_heads
-        )  # HF's repeat_kv: query head h reads kv head h // groups
-        k, v = (
-            k.repeat_interleave(groups, 1).to(q.dtype),
-            v.repeat_interleave(groups, 1).to(q.dtype),
-        )
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
+        out = self.ops.attend(q, k, v, mask)  # (B, H, T, D)
         return self.o_proj(out.transpose(1, 2).reshape(batch, seq, -1))
 
 
 class MLP(nn.Module):
+    ops: Ops = REFERENCE
+
     def __init__(self, c: LlamaConfig) -> None:
         super().__init__()
         self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
@@ -113,16 +105,19 @@ class MLP(nn.Module):
         self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+        return self.down_proj(self.ops.swiglu(self.gate_proj(x), self.up_proj(x)))
+
+
+FFN = Callable[[LlamaConfig], nn.Module]  # config -> a layer's feed-forward
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, c: LlamaConfig, layer: int) -> None:
+    def __init__(self, c: LlamaConfig, layer: int, ffn: FFN) -> None:
         super().__init__()
         self.input_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
         self.self_attn = Attention(c, layer)
         self.post_attention_layernorm = RMSNorm(c.hidden_size, c.rms_norm_eps)
-        self.mlp = MLP(c)
+        self.mlp = ffn(c)
 
     def forward(self, x: Tensor, rope: Pair, positions: Tensor, cache: KVCache | None) -> Tensor:
         x = x + self.self_attn(self.input_layernorm(x), rope, positions, cache)
@@ -130,20 +125,21 @@ class DecoderLayer(nn.Module):
 
 
 class Backbone(nn.Module):
-    def __init__(self, c: LlamaConfig) -> None:
+    def __init__(self, c: LlamaConfig, ffn: FFN) -> None:
         super().__init__()
         self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden_size)
-        self.layers = nn.ModuleList(DecoderLayer(c, i) for i in range(c.num_hidden_layers))
+        self.layers = nn.ModuleList(DecoderLayer(c, i, ffn) for i in range(c.num_hidden_layers))
         self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
 
 
 class LlamaModel(nn.Module):
-    """`model.*` and `lm_head` as in LlamaForCausalLM; rotary tables are not in the state."""
+    """`model.*` and `lm_head` as in LlamaForCausalLM; rotary tables are not in the state.
+    `ffn` makes each layer's feed-forward (Llama's SwiGLU MLP, or a mixture of experts)."""
 
-    def __init__(self, c: LlamaConfig) -> None:
+    def __init__(self, c: LlamaConfig, ffn: FFN = MLP) -> None:
         super().__init__()
         self.config = c
-        self.model = Backbone(c)
+        self.model = Backbone(c, ffn)
         self.lm_head = nn.Linear(c.hidden_size, c.vocab_size, bias=False)
         exponents = torch.arange(0, c.head_dim, 2, dtype=torch.int64).float() / c.head_dim
         inv_freq = 1.0 / (c.rope_theta**exponents)
@@ -151,6 +147,13 @@ class LlamaModel(nn.Module):
         angles = torch.cat((angles, angles), dim=-1)  # (max_pos, head_dim)
         self.register_buffer("rope_cos", angles.cos(), persistent=False)
         self.register_buffer("rope_sin", angles.sin(), persistent=False)
+
+    def use_kernels(self, ops: Ops) -> LlamaModel:
+        """Every operator table in the model swapped for `ops`; the weights stay."""
+        for module in self.modules():
+            if hasattr(module, "ops"):
+                module.ops = ops
+        return self
 
     def new_cache(
         self, batch: int, max_len: int, dtype: torch.dtype = torch.float32, device: Any = None
@@ -188,8 +191,17 @@ class Llama(Workload):
         "tiny": (1, 8, 32), "small": (1, 8, 32), "full": (1, 4, 16),
     }  # fmt: skip
 
+    kernel_sets = KERNEL_SETS
+
     def build(self) -> nn.Module:
-        return init_weights(LlamaModel(self.config), self.seed)
+        return init_weights(self.make_model(), self.seed)
+
+    def build_with(self, kernels: str, device: str) -> nn.Module:
+        return self.build().use_kernels(kernel_set(kernels, device))
+
+    def make_model(self) -> LlamaModel:
+        """The model with weights not yet drawn."""
+        return LlamaModel(self.config)
 
     def hf_config_dict(self) -> dict[str, Any]:
         return self.config.hf_config_dict()
@@ -227,4 +239,4 @@ class Llama(Workload):
     def params(self) -> int:
         """Parameter count, from the meta device (nothing is allocated)."""
         with torch.device("meta"):
-            return sum(p.numel() for p in LlamaModel(self.config).parameters())
+            return sum(p.numel() for p in self.make_model().parameters())

@@ -36,3 +36,14 @@ def test_case_survives_the_trip_to_a_worker():
     )
     assert Case.from_json(case.to_json()) == case
     assert case.key()["dtype"] == "fp32" and case.key()["engine"] == "torch"
+
+
+def test_commas_separate_targets_but_not_the_options_of_one():
+    from hwbench.commands.run import split_targets
+
+    given = ["torch@cpu,torch@cpu:dtype=bf16,kernels=fused", "onnxruntime@cpu"]
+    assert split_targets(given) == (
+        "torch@cpu",
+        "torch@cpu:dtype=bf16,kernels=fused",
+        "onnxruntime@cpu",
+    )

@@ -30,7 +30,7 @@ def test_bad_targets_name_the_valid_choices(text, message):
 
 def test_default_suite_is_every_workload_tiny_on_every_engine_and_device():
     suite = Suite()
-    assert set(suite.workloads) == {"mlp", "resnet50", "bert", "llama"}
+    assert set(suite.workloads) == {"mlp", "resnet50", "bert", "llama", "moe"}
     assert suite.sizes == ("tiny",)
     assert {t.device for t in suite.targets} == {"cpu", "cuda", "npu"}
 

@@ -65,7 +65,7 @@ def test_forward_is_finite_and_varied(name):
 
 
 def test_unknown_name_lists_the_workloads():
-    with pytest.raises(UsageError, match=r"valid: bert, .*llama, mlp, resnet50"):
+    with pytest.raises(UsageError, match=r"valid: bert, .*llama, mlp, moe, resnet50"):
         make_workload("resnet5O", "tiny")
 
 

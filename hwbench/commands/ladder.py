@@ -1,0 +1,121 @@
+"""`hwbench ladder`: climb a device's optimization ladder and print what each rung buys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hwbench.env import machine_name
+from hwbench.errors import UsageError
+from hwbench.harness import HarnessConfig
+from hwbench.ladder import LadderRun, Step, run_ladder, steps
+from hwbench.ladders.base import Rung, ladder_for
+from hwbench.registry import lookup
+from hwbench.workloads.base import SIZES
+
+STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
+COLUMNS = ("#", "rung", "status", "median ms", "samples/s", "vs previous", "vs first")
+COLUMNS += ("parity rel-L2 / tol", "prepare s", "reason")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("ladder", help="run a device's optimization ladder, rung by rung")
+    p.add_argument("--workload", required=True, help="workload name, e.g. llama or moe")
+    p.add_argument("--device", required=True, help="cpu, cuda or npu")
+    p.add_argument("--scenario", default="latency", choices=("latency", "throughput"))
+    p.add_argument("--size", default="tiny", choices=SIZES)
+    p.add_argument("--batch", type=int, default=8, help="batch of the throughput scenario")
+    p.add_argument("--time-budget", type=float, help="seconds of sampling per rung at most")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds before a rung is killed")
+    p.add_argument("--out", type=Path, default=Path("results"), help="results directory")
+    p.add_argument("--machine", help="folder name for this machine (default: host name)")
+
+
+def ladder_run(args: argparse.Namespace) -> LadderRun:
+    """The climb the command line asks for; bad names fail before anything runs."""
+    lookup("workloads", args.workload)
+    if args.batch < 1:
+        raise UsageError(f"--batch must be >= 1, got {args.batch}")
+    harness = HarnessConfig()
+    if args.time_budget is not None:
+        harness = replace(harness, time_budget_s=args.time_budget)
+    return LadderRun(
+        ladder_for(args.device),
+        args.workload,
+        args.size,
+        args.scenario,
+        args.batch,
+        harness,
+        case_timeout_s=args.timeout,
+    )
+
+
+def _gain(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"
+
+
+def _parity(record: dict[str, Any]) -> str:
+    parity = record.get("parity")
+    return (
+        ""
+        if not parity or "rel_l2" not in parity
+        else f"{parity['rel_l2']:.1e} / {parity['tolerance']:g}"
+    )
+
+
+def step_row(index: int, step: Step) -> list[str]:
+    record, status = step.record, step.record["status"]
+    prepare = record.get("prepare_s")
+    return [
+        str(index),
+        step.rung,
+        f"[{STATUS_STYLE[status]}]{status}[/]",
+        "" if step.latency_ms is None else f"{step.latency_ms:.4g}",
+        "" if step.throughput is None else f"{step.throughput:.4g}",
+        _gain(step.vs_previous),
+        _gain(step.vs_first),
+        _parity(record),
+        "" if prepare is None else f"{prepare:.2f}",
+        record.get("reason", ""),
+    ]
+
+
+def ladder_table(run: LadderRun, document: dict[str, Any]) -> Table:
+    key = f"{run.workload}/{run.size} {run.scenario}"
+    table = Table(title=f"hwbench ladder {run.ladder.device}: {key} on {document['machine']}")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for index, step in enumerate(steps(document), start=1):
+        table.add_row(*step_row(index, step))
+    table.caption = "gains: speed-up of the median step over the last rung that passed, and "
+    table.caption += "over the first; a failed or skipped rung counts for nothing"
+    return table
+
+
+def describe(index: int, rung: Rung) -> str:
+    env = " ".join(f"{k}={v}" for k, v in rung.env)
+    extra = "".join(f"; {part}" for part in (f"env {env}" if env else "", rung.source) if part)
+    return f"{index}. {rung.name} [{rung.target}]: {rung.adds}{extra}"
+
+
+def main(args: argparse.Namespace) -> int:
+    run = ladder_run(args)
+    console = Console(stderr=True)
+
+    def on_rung(rung: Rung, records: list[dict[str, Any]] | None) -> None:
+        if records is None:
+            console.print(f"rung {rung.name}: {rung.target}")
+
+    document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
+    out = Console(width=None if sys.stdout.isatty() else 200, soft_wrap=False)
+    out.print(ladder_table(run, document))
+    for index, rung in enumerate(run.ladder.rungs, start=1):
+        out.print(describe(index, rung), soft_wrap=True, highlight=False, markup=False)
+    console.print(f"results: {path}")
+    return 1 if any(case["status"] == "failed" for case in document["cases"]) else 0

@@ -1,0 +1,68 @@
+"""The Ascend NPU ladder (REFERENCE.md, "What optimizing for Ascend involves"), written from
+torch_npu's, torchair's and vllm-ascend's documentation; it runs where torch_npu and an NPU
+exist and is listed as skipped, with the reason, elsewhere.
+
+fp16 rather than bf16: bf16 needs an A2 (910B) or newer, fp16 runs on every Ascend part.
+"""
+
+from hwbench.ladders.base import Ladder, Rung
+
+QUEUE = (("TASK_QUEUE_ENABLE", "2"),)
+FP16 = "dtype=fp16"
+FUSED = f"{FP16},kernels=fused"
+NZ = f"{FUSED},layout=nz"
+OP_DOCS = "Ascend/op-plugin docs/zh/custom_APIs/torch_npu/"
+
+LADDER = Ladder(
+    "npu",
+    (
+        Rung(
+            "fp32-eager",
+            "torch@npu",
+            "the port: import torch_npu, model and inputs on npu, PyTorch eager, float32",
+        ),
+        Rung("fp16", f"torch@npu:{FP16}", "float16 weights and activations (the Cube units)"),
+        Rung(
+            "task-queue",
+            f"torch@npu:{FP16}",
+            "TASK_QUEUE_ENABLE=2 in the worker's environment: the two-level operator launch "
+            "queue that torch_npu recommends for inference",
+            env=QUEUE,
+            source="Ascend/pytorch docs: environment variable TASK_QUEUE_ENABLE",
+        ),
+        Rung(
+            "fused-npu-ops",
+            f"torch@npu:{FUSED}",
+            "kernel set fused on npu: npu_rms_norm, npu_rotary_mul, npu_swiglu, "
+            "npu_fused_infer_attention_score (prefill), npu_moe_gating_top_k_softmax -> "
+            "npu_moe_init_routing -> npu_grouped_matmul -> npu_moe_finalize_routing",
+            env=QUEUE,
+            source=OP_DOCS,
+        ),
+        Rung(
+            "fractal-nz",
+            f"torch@npu:{NZ}",
+            "Linear weights in the FRACTAL_NZ layout: torch_npu.npu_format_cast(w, 29) with "
+            "torch.npu.config.allow_internal_format = True",
+            env=QUEUE,
+            source="Ascend/pytorch docs: torch_npu.npu_format_cast",
+        ),
+        Rung(
+            "graph-static",
+            f"torch-compile@npu:{NZ},backend=npugraph_ex,dynamic=false",
+            "graph mode with static shapes: torch.compile(backend='npugraph_ex', "
+            "dynamic=False), one captured graph per (batch, length) bucket; torchair's "
+            "set_dim_gears buckets and torchair reduce-overhead are the alternatives",
+            env=QUEUE,
+            source="Ascend/torchair docs/zh/npugraph_ex/quick_start.md",
+        ),
+        Rung(
+            "w8a8",
+            f"torch-compile@npu:{NZ},backend=npugraph_ex,dynamic=false,quant=w8a8",
+            "W8A8: torch_npu.npu_dynamic_quant (int8 activations per token) and "
+            "npu_quant_matmul on int8 per-channel weights",
+            env=QUEUE,
+            source=f"{OP_DOCS}torch_npu-npu_quant_matmul.md, torch_npu-npu_dynamic_quant.md",
+        ),
+    ),
+)
