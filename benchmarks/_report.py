@@ -20,7 +20,8 @@ def machine_line() -> str:
         f"machine: {env['cpu']}, {cpu['affinity_cores']} cores usable, torch threads "
         f"{cpu['torch_threads']}, {env['memory_bytes'] / 2**30:.0f} GiB, torch "
         f"{env['packages']['torch']}, hwbench {env['git']['commit'] or 'uncommitted'}"
-        f"{' (dirty)' if env['git']['dirty'] else ''}"
+        f"{' (dirty)' if env['git']['dirty'] else ''}; load average "
+        f"{', '.join(f'{x:.2f}' for x in env['load_average'])} at the end"
     )
 
 
