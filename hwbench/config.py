@@ -10,6 +10,7 @@ from typing import Any
 from hwbench.backends.base import DTYPES
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.harness import HarnessConfig
+from hwbench.llm_metrics import parse_slos
 from hwbench.registry import lookup, plugins
 from hwbench.workloads import builtin_workloads
 from hwbench.workloads.base import SIZES
@@ -90,6 +91,12 @@ class Suite:
     case_timeout_s: float = 600.0
     check_only: bool = False  # parity only, no timing
     harness: HarnessConfig = field(default_factory=HarnessConfig)
+    # generate and serve: token counts (None: the size's default) and the serve load
+    prompt_len: int | None = None
+    output_len: int | None = None
+    request_rates: tuple[float, ...] = ()  # requests/s, inf: all at once; empty: default sweep
+    burstiness: float = 1.0  # gamma shape of the arrival gaps; 1: Poisson
+    slo: str | None = None  # "ttft=500ms,tpot=50ms": goodput counts requests meeting all
 
     def __post_init__(self) -> None:
         if not self.workloads:
@@ -110,6 +117,18 @@ class Suite:
             raise UsageError(f"case timeout must be > 0 seconds, got {self.case_timeout_s}")
         if "hf" in self.workloads and not self.model_path:
             raise UsageError("workload 'hf' needs --model PATH (a Hugging Face model directory)")
+        for name in ("prompt_len", "output_len"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise UsageError(f"{name} must be >= 1, got {value}")
+        if any(not rate > 0 for rate in self.request_rates):
+            raise UsageError(
+                f"request rates must be > 0 (inf: all at once), got {self.request_rates}"
+            )
+        if not self.burstiness > 0:
+            raise UsageError(f"burstiness must be > 0, got {self.burstiness}")
+        if self.slo is not None:
+            parse_slos(self.slo)
         if not self.name.replace("-", "").replace("_", "").isalnum():
             raise UsageError(f"suite name {self.name!r}: use letters, digits, '-' and '_'")
 
@@ -129,6 +148,11 @@ SUITE_TYPES: dict[str, tuple[type, type | None]] = {
     "scenarios": (list, str),
     "batches": (list, int),
     "harness": (dict, None),
+    "prompt_len": (int, None),
+    "output_len": (int, None),
+    "request_rates": (list, (int, float)),
+    "burstiness": ((int, float), None),
+    "slo": (str, None),
 }
 
 
@@ -169,5 +193,9 @@ def _check_type(key: str, value: Any, origin: str) -> None:
     if ok and inner is not None:
         ok = all(isinstance(item, inner) for item in value)
     if not ok:
-        kind = f"a list of {inner.__name__}" if inner else getattr(outer, "__name__", "a number")
+        kind = (
+            f"a list of {getattr(inner, '__name__', 'number')}s"
+            if inner
+            else getattr(outer, "__name__", "a number")
+        )
         raise UsageError(f"{origin}: {key} must be {kind}, got {value!r}")

@@ -87,14 +87,14 @@ def measure(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> 
     while True:
         result.samples_ns.append(timed_loop(step, timer, result.loops) / result.loops)
         result.sampling_s = time.perf_counter() - start
-        reason = _stop_reason(result, config)
+        reason = stop_reason(result, config)
         if reason:
             result.stop_reason = reason
             result.rel_ci_halfwidth = relative_ci_halfwidth(result.samples_ns)
             return result
 
 
-def _stop_reason(result: Measurement, config: HarnessConfig) -> str:
+def stop_reason(result: Measurement, config: HarnessConfig) -> str:
     n = len(result.samples_ns)
     if n >= config.max_samples:
         return "max_samples"

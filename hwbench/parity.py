@@ -37,3 +37,12 @@ def compare(reference: torch.Tensor, output: torch.Tensor, dtype: str) -> dict[s
             else f"relative L2 error {rel_l2:.3g} > tolerance {tolerance:g}"
         )
     return verdict
+
+
+def compare_logprobs(reference: torch.Tensor, output: torch.Tensor, dtype: str) -> dict[str, Any]:
+    """Prompt log-probabilities (B, T-1) against the reference's. Both are centred on the
+    reference's mean first: a near-uniform model's log-probabilities all sit near
+    -log(vocab), and the tolerance must apply to their spread, not to that constant."""
+    center = reference.double().mean()
+    verdict = compare(reference.double() - center, output.double() - center, dtype)
+    return {**verdict, "compared": "prompt log-probabilities, centred on the reference's mean"}

@@ -91,6 +91,26 @@ def for_case(
     )
 
 
+def for_decode(
+    workload: Workload, batch: int, context: int, dtype: str, step_s: float, device: Device
+) -> dict[str, Any] | None:
+    """The roofline block of one decode step (one token per sequence attending to `context`
+    positions) over the median TPOT; None for workloads without decode counts."""
+    if not hasattr(workload, "decode_flops"):
+        return None
+    chip = datasheet_for(device.info()["name"])
+    return {
+        **position(
+            workload.decode_flops(batch, context),
+            workload.decode_bytes(batch, context, DTYPES[dtype].itemsize),
+            step_s,
+            measured=device.peak(dtype),
+            datasheet=chip.peak(dtype) if chip else None,
+        ),
+        "step": f"decode at context {context}, timed by the median TPOT",
+    }
+
+
 def floor(flops: float, bytes_moved: float, peak: Peak) -> dict[str, Any]:
     """The roofline lower bound of a step's latency: max(FLOP / peak FLOP/s, bytes / peak B/s)."""
     if peak.flops_per_s is None or peak.bytes_per_s is None:

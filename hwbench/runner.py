@@ -19,8 +19,10 @@ from hwbench.case import Case, expand
 from hwbench.config import Suite
 from hwbench.env import fingerprint
 from hwbench.errors import UsageError
+from hwbench.llm_case import CASE_INDEX_ENV, LOG_DIR_ENV
 from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
+from hwbench.scenarios.serve import rate_text
 
 STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
 
@@ -127,10 +129,14 @@ def run_suite(
     results.save(document, path)
     # Workers find the peaks `hwbench peak` stored beside this machine's results.
     env = {PEAKS_DIR_ENV: str(out_dir / machine), **os.environ}
-    for case in cases:
+    env[LOG_DIR_ENV] = str(path.with_name(path.stem + "-logs"))  # server logs, beside the result
+    for index, case in enumerate(cases):
         on_case(case, None)
         reason = skip_reason(case, devices)
-        record = skipped(case, reason) if reason else run_in_worker(case, suite.case_timeout_s, env)
+        case_env = {**env, CASE_INDEX_ENV: str(index)}
+        record = (
+            skipped(case, reason) if reason else run_in_worker(case, suite.case_timeout_s, case_env)
+        )
         document["cases"].append(record)
         results.save(document, path)
         on_case(case, record)
@@ -140,4 +146,5 @@ def run_suite(
 def _suite_json(suite: Suite) -> dict[str, Any]:
     data = asdict(suite)
     data["targets"] = [str(t) for t in suite.targets]
+    data["request_rates"] = [rate_text(r) for r in suite.request_rates]  # JSON has no inf
     return data

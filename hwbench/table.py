@@ -14,7 +14,8 @@ COLUMNS = (
     "status",
     "median ms ±95% CI",
     "p90 ms",
-    "samples/s",
+    "samples/s (tokens/s)",
+    "TTFT / TPOT ms",
     "GFLOP/s",
     "% of roof (bound)",
     "parity rel-L2",
@@ -34,10 +35,20 @@ def roofline_cell(roofline: dict[str, Any]) -> str:
     return f"{roofline[basis]['pct_of_roof']:.3g}% {roofline['bound']} ({basis})"
 
 
+def case_label(key: dict[str, Any]) -> str:
+    """workload/size scenario batch, with token counts and request rate for LLM cases."""
+    text = f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}"
+    if "prompt_len" in key:
+        text += f" {key['prompt_len']}->{key['output_len']}"
+    if "request_rate" in key:
+        text += f" @{key['request_rate']}/s"
+    return text
+
+
 def case_row(case: dict[str, Any]) -> list[str]:
     key, status = case["key"], case["status"]
     head = [
-        f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}",
+        case_label(key),
         " ".join(
             [
                 f"{key['engine']}@{key['device']}",
@@ -50,17 +61,20 @@ def case_row(case: dict[str, Any]) -> list[str]:
     if "metrics" not in case:  # failed, skipped, or --check-only
         parity = case.get("parity", {}).get("rel_l2")
         error = "" if parity is None else f"{parity:.1e}"
-        return [*head, "", "", "", "", "", error, case.get("reason", "")]
+        return [*head, "", "", "", "", "", "", error, case.get("reason", "")]
     latency = case["metrics"]["latency_ms"]
     half_ci = (latency["median_ci_high"] - latency["median_ci_low"]) / 2
     parity = case["parity"]["rel_l2"]
+    roof = case.get("roofline")
+    llm = case["metrics"].get("llm")
     return [
         *head,
         f"{_ms(latency['p50'])} ±{_ms(half_ci)}",
         _ms(latency["p90"]),
         f"{case['metrics']['throughput']:.4g}",
-        f"{case['roofline']['flops_per_s'] / 1e9:.3g}",
-        roofline_cell(case["roofline"]),
+        f"{_ms(llm['median_ttft_ms'])} / {_ms(llm['median_tpot_ms'])}" if llm else "",
+        f"{roof['flops_per_s'] / 1e9:.3g}" if roof else "",
+        roofline_cell(roof) if roof else "",
         f"{parity:.1e}",
         case["stop_reason"],
     ]

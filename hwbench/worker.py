@@ -19,6 +19,7 @@ from hwbench.case import Case
 from hwbench.config import Target
 from hwbench.engines.base import Engine, Session, cast_inputs
 from hwbench.harness import measure
+from hwbench.llm_case import run_generate, run_serve
 from hwbench.registry import lookup
 from hwbench.results import save
 from hwbench.workloads import make_workload
@@ -44,6 +45,11 @@ def run_case(case: Case) -> dict[str, Any]:
     supported, why = engine.supports(workload, device, target.dtype)
     if not supported:
         return {**record, "status": "skipped", "reason": why}
+    kind = lookup("scenarios", case.scenario).kind
+    if kind == "generate":
+        return run_generate(case, workload, device, engine, target, record)
+    if kind == "serve":
+        return run_serve(case, workload, device, engine, target, record)
     inputs = workload.inputs(case.batch, seed=case.seed + 1)
     record["key"]["input_shapes"] = [list(t.shape) for t in inputs]
     reference = reference_output(workload, inputs)  # first, so its model is freed before ours

@@ -31,7 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--target", action="append", help="ENGINE@DEVICE[:key=value,...], e.g. torch@cpu:dtype=bf16"
     )
-    run.add_argument("--scenario", action="append", help="latency or throughput (repeatable)")
+    run.add_argument(
+        "--scenario", action="append", help="latency, throughput, generate or serve (repeatable)"
+    )
     run.add_argument("--batch", action="append", help="batch sizes for the throughput sweep")
     run.add_argument("--dtype", help="dtype for targets that do not name one (fp32, bf16, fp16)")
     run.add_argument("--model", metavar="PATH", help="a local Hugging Face model directory")
@@ -45,6 +47,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--check-only", action="store_true", help="check every case's parity; time nothing"
     )
+    llm = run.add_argument_group("generate and serve")
+    llm.add_argument("--prompt-len", type=int, help="prompt tokens (default: per size)")
+    llm.add_argument("--output-len", type=int, help="output tokens (default: per size)")
+    llm.add_argument(
+        "--request-rate", action="append", help="serve: requests/s to sweep, e.g. 2,8,inf"
+    )
+    llm.add_argument(
+        "--burstiness", type=float, help="serve: gamma shape of arrival gaps (1: Poisson)"
+    )
+    llm.add_argument("--slo", help="serve: SLOs for goodput, e.g. ttft=500ms,tpot=50ms")
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...] | None:
@@ -78,6 +90,15 @@ def _ints(values: tuple[str, ...] | None) -> tuple[int, ...] | None:
         raise UsageError(f"--batch takes integers, got {', '.join(values)}") from None
 
 
+def _rates(values: tuple[str, ...] | None) -> tuple[float, ...] | None:
+    if values is None:
+        return None
+    try:
+        return tuple(float(v) for v in values)
+    except ValueError:
+        raise UsageError(f"--request-rate takes numbers or inf, got {', '.join(values)}") from None
+
+
 def suite_from_args(args: argparse.Namespace) -> Suite:
     """The suite a `run` command line asks for: the --suite file, overridden by flags."""
     targets = split_targets(args.target)
@@ -90,6 +111,11 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "seed": args.seed,
         "case_timeout_s": args.timeout,
         "check_only": args.check_only or None,
+        "prompt_len": args.prompt_len,
+        "output_len": args.output_len,
+        "request_rates": _rates(split_list(args.request_rate)),
+        "burstiness": args.burstiness,
+        "slo": args.slo,
         "targets": tuple(Target.parse(t, args.dtype) for t in targets) if targets else None,
     }
     if args.suite is not None:

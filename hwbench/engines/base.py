@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
 from hwbench.backends.base import DTYPES, Device
 from hwbench.workloads.base import Workload
+
+if TYPE_CHECKING:
+    from hwbench.generation import Generator
 
 
 class Session(ABC):
@@ -43,6 +46,8 @@ class Session(ABC):
 class Engine(ABC):
     name: ClassVar[str]
     options: ClassVar[tuple[str, ...]] = ()  # engine-specific target options besides dtype
+    # Scenario kinds it runs: "step" (one timed forward), "generate", "serve" (token by token)
+    scenario_kinds: ClassVar[tuple[str, ...]] = ("step",)
 
     @classmethod
     def check_options(cls, options: dict[str, str], device: str) -> None:
@@ -65,6 +70,25 @@ class Engine(ABC):
     ) -> Session:
         """Load, compile or export: everything before the first step (timed as prepare_s).
         `example_inputs` are the case's inputs, for engines that compile or export per shape."""
+
+    def generation_support(self, workload: Workload) -> tuple[bool, str]:
+        """Whether this engine can generate token by token with `workload`, and why not."""
+        from hwbench.generation import can_generate
+
+        return can_generate(workload)
+
+    def prepare_generator(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        batch: int,
+        max_len: int,
+    ) -> Generator:
+        """A generator for `batch` sequences of up to `max_len` tokens (prompt + output)."""
+        raise NotImplementedError(f"engine {self.name} does not generate")
 
 
 def cast_inputs(

@@ -25,6 +25,7 @@ import torch
 from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session, cast_inputs
 from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
+from hwbench.generation import Generator, TorchGenerator
 from hwbench.ladders.transforms import ModelOptions
 from hwbench.workloads.base import Workload
 
@@ -113,6 +114,7 @@ class CompiledSession(Session):
 
 class TorchCompile(Engine):
     name = "torch-compile"
+    scenario_kinds: ClassVar[tuple[str, ...]] = ("step", "generate")
     options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS + ModelOptions.OPTIONS
 
     @classmethod
@@ -147,3 +149,21 @@ class TorchCompile(Engine):
             device.synchronize()
             session.compiled_in = "prepare"
         return session
+
+    def prepare_generator(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        batch: int,
+        max_len: int,
+    ) -> Generator:
+        """Prefill and decode compiled on the first generation (counted in first_run_s)."""
+        settings = CompileSettings.parse(options, device.name)
+        transforms = ModelOptions.parse(options, device.name)
+        model = transforms.build(workload, device, dtype)
+        return TorchGenerator(
+            model, device, batch, max_len, settings.compile_kwargs(), transforms.precision
+        )

@@ -9,6 +9,7 @@ import torch
 
 from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.generation import Generator, TorchGenerator
 from hwbench.ladders.transforms import ModelOptions
 from hwbench.workloads.base import Workload
 
@@ -38,6 +39,7 @@ class EagerSession(Session):
 
 class TorchEager(Engine):
     name = "torch"
+    scenario_kinds: ClassVar[tuple[str, ...]] = ("step", "generate")
     options: ClassVar[tuple[str, ...]] = ModelOptions.OPTIONS
 
     @classmethod
@@ -57,3 +59,17 @@ class TorchEager(Engine):
         settings = ModelOptions.parse(options, device.name)
         model = settings.build(workload, device, dtype)
         return EagerSession(model, device, dtype, settings.precision)
+
+    def prepare_generator(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        batch: int,
+        max_len: int,
+    ) -> Generator:
+        settings = ModelOptions.parse(options, device.name)
+        model = settings.build(workload, device, dtype)
+        return TorchGenerator(model, device, batch, max_len, precision=settings.precision)

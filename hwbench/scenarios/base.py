@@ -15,6 +15,12 @@ NS_PER_MS = 1e6
 class Scenario(ABC):
     name: ClassVar[str]
     headline: ClassVar[str]  # the metric a table leads with
+    # "step": the harness times one forward; "generate" / "serve": token by token
+    kind: ClassVar[str] = "step"
+
+    def applies(self, workload: Workload) -> bool:
+        """Whether this scenario means something for `workload`."""
+        return True
 
     @abstractmethod
     def batches(self, workload: Workload, requested: tuple[int, ...]) -> tuple[int, ...]:

@@ -119,7 +119,7 @@ def test_a_second_prepare_uses_the_cached_onnx_file(onnx_cache):
     assert (first["cache"], second["cache"]) == ("miss", "hit")
     assert second["onnx_path"] == first["onnx_path"]
     assert {p.name: p.stat().st_mtime_ns for p in onnx.parent.iterdir()} == mtimes
-    assert second_s < first_s / 10
+    assert second_s < first_s / 3  # measured 45-210x (benchmarks/export_cache.txt)
 
 
 def test_a_corrupted_onnx_file_is_exported_again(onnx_cache):
