@@ -20,9 +20,12 @@ from scipy.special import ndtr, ndtri, stdtr, stdtrit  # scipy.stats costs 0.5 s
 from hwbench.errors import UsageError
 
 # What a case is, apart from where it ran: cases compared across targets share all of these.
-SLOT_FIELDS = ("workload", "size", "dtype", "scenario", "batch", "model_path", "seed")
+SLOT_FIELDS = (
+    "workload", "size", "dtype", "scenario", "batch", "model_path", "seed",
+    "prompt_len", "output_len", "request_rate", "burstiness",  # generate and serve
+)  # fmt: skip
 # What must agree for a comparison to mean anything; named when it does not.
-IDENTITY_FIELDS = ("workload", "size", "dtype", "input_shapes")
+IDENTITY_FIELDS = ("workload", "size", "dtype", "input_shapes", "output_len")
 RESAMPLES = 2000
 MAX_RESAMPLED = 50_000_000  # samples drawn per bootstrap at most (bounds time and memory)
 CHUNK = 2_000_000  # samples drawn per vectorized batch
@@ -123,7 +126,14 @@ def target_label(key: dict[str, Any]) -> str:
 
 
 def case_label(key: dict[str, Any]) -> str:
-    return f"{key['workload']}/{key['size']} {key['dtype']} {key['scenario']} b{key['batch']}"
+    text = f"{key['workload']}/{key['size']} {key['dtype']} {key['scenario']} b{key['batch']}"
+    return text + llm_suffix(key)
+
+
+def llm_suffix(key: dict[str, Any]) -> str:
+    """' 128->32' (prompt -> output tokens) and ' @4/s' (request rate) for LLM cases."""
+    text = f" {key['prompt_len']}->{key['output_len']}" if "prompt_len" in key else ""
+    return text + (f" @{key['request_rate']}/s" if "request_rate" in key else "")
 
 
 def differences(a: dict[str, Any], b: dict[str, Any], fields: Sequence[str]) -> list[str]:

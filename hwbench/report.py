@@ -39,7 +39,15 @@ DEFINITIONS = (
     (
         "Parity",
         "Relative L2 error of the output against the float32 CPU eager reference; a case "
-        "over its dtype's tolerance fails and reports no speed.",
+        "over its dtype's tolerance fails and reports no speed. Generate and serve cases: "
+        "the prompt tokens' log-probabilities, centred on the reference's mean.",
+    ),
+    (
+        "Generate and serve (vLLM's definitions)",
+        "TTFT: request start to its first output token; TPOT: (E2EL - TTFT) / (output "
+        "tokens - 1); ITL: gaps between consecutive tokens, pooled; E2EL: request latency; "
+        "throughput: output tokens/s over the timed window; goodput: requests/s meeting every "
+        "SLO. Latency columns are per generation (generate) or per request (serve).",
     ),
 )
 CASE_HEADER = (

@@ -5,6 +5,11 @@ Schema history (bump SCHEMA_VERSION on any change a reader must know about):
      devices, config, cases: [{key, status, reason, metrics, samples_ns, ...}]}
   2  a case's roofline block adds intensity_flop_per_byte, bound, bound_from and the
      `measured` / `datasheet` comparisons (hwbench/roofline.py); version 1 files still load
+  3  generate and serve cases: the key adds prompt_len, output_len (and request_rate as text,
+     burstiness for serve); metrics add `llm` (vLLM-bench fields: mean/median/std/p90/p99 of
+     ttft, tpot, itl, e2el in ms, request/output/total-token throughput, goodput) and
+     `throughput_unit`; the record adds token_times_s (generate), requests and server_log
+     (serve); their roofline block is one decode step, or absent (serve)
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 from hwbench.errors import UsageError
 
 SCHEMA = "hwbench-results"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("ok", "failed", "skipped")
 REQUIRED = ("schema", "schema_version", "suite", "machine", "created", "environment", "cases")
 CASE_REQUIRED = ("key", "status")

