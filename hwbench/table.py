@@ -16,8 +16,7 @@ COLUMNS = (
     "status",
     "median ms ±95% CI",
     "p90 ms",
-    "samples/s (tokens/s)",
-    "TTFT / TPOT ms",
+    "samples/s",
     "GFLOP/s",
     "% of roof (bound)",
     "parity rel-L2",
@@ -58,18 +57,16 @@ def case_row(case: dict[str, Any]) -> list[str]:
     if "metrics" not in case:  # failed, skipped, or --check-only
         parity = case.get("parity", {}).get("rel_l2")
         error = "" if parity is None else f"{parity:.1e}"
-        return [*head, "", "", "", "", "", "", error, case.get("reason", "")]
+        return [*head, "", "", "", "", "", error, case.get("reason", "")]
     latency = case["metrics"]["latency_ms"]
     half_ci = (latency["median_ci_high"] - latency["median_ci_low"]) / 2
     parity = case["parity"]["rel_l2"]
     roof = case.get("roofline")
-    llm = case["metrics"].get("llm")
     return [
         *head,
         f"{_ms(latency['p50'])} ±{_ms(half_ci)}",
         _ms(latency["p90"]),
         f"{case['metrics']['throughput']:.4g}",
-        f"{_ms(llm['median_ttft_ms'])} / {_ms(llm['median_tpot_ms'])}" if llm else "",
         f"{roof['flops_per_s'] / 1e9:.3g}" if roof else "",
         roofline_cell(roof) if roof else "",
         f"{parity:.1e}",
@@ -77,19 +74,32 @@ def case_row(case: dict[str, Any]) -> list[str]:
     ]
 
 
+def llm_cell(case: dict[str, Any]) -> str:
+    """Median TTFT / TPOT of a generate or serve case."""
+    llm = case.get("metrics", {}).get("llm")
+    return f"{_ms(llm['median_ttft_ms'])} / {_ms(llm['median_tpot_ms'])}" if llm else ""
+
+
 def results_table(document: dict[str, Any]) -> Table:
     """One row per case that ran: median latency with its 95% CI, p90, throughput, parity.
     Cases skipped because a device is unavailable are summed up in the caption."""
     table = Table(title=f"hwbench {document['suite']} on {document['machine']}")
-    for column in COLUMNS:
+    # generate / serve cases add a TTFT / TPOT column after the throughput (then tokens/s)
+    llm = any(llm_cell(case) for case in document["cases"])
+    at = COLUMNS.index("samples/s") + 1
+    columns = [*COLUMNS[:at], "TTFT / TPOT ms", *COLUMNS[at:]] if llm else list(COLUMNS)
+    if llm:
+        columns[at - 1] = "samples/s or tokens/s"
+    for column in columns:
         table.add_column(column, overflow="fold")
     unavailable: Counter[str] = Counter()
     for case in document["cases"]:
         device = case["key"]["device"]
         if case["status"] == "skipped" and not document["devices"][device]["available"]:
             unavailable[device] += 1
-        else:
-            table.add_row(*case_row(case))
+            continue
+        row = case_row(case)
+        table.add_row(*([*row[:at], llm_cell(case), *row[at:]] if llm else row))
     table.caption = (
         "; ".join(
             f"{n} case(s) skipped on {device}: {document['devices'][device]['reason']}"

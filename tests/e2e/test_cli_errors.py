@@ -26,7 +26,10 @@ def assert_usage_error(result, *fragments):
         (["--workload", "gpt5"], ["unknown workload 'gpt5'", "llama", "mlp"]),
         (["--target", "torch@tpu"], ["unknown device 'tpu'", "cpu, cuda, npu"]),
         (["--target", "jax@cpu"], ["unknown engine 'jax'", "torch"]),
-        (["--scenario", "offline"], ["unknown scenario 'offline'", "latency, throughput"]),
+        (
+            ["--scenario", "offline"],
+            ["unknown scenario 'offline'", "generate, latency, serve, throughput"],
+        ),
         (["--size", "huge"], ["unknown size 'huge'", "full, small, tiny"]),
         (["--batch", "x"], ["--batch takes integers"]),
         (["--dtype", "fp64"], ["unknown dtype 'fp64'"]),

@@ -3,6 +3,7 @@
 import subprocess
 
 from hwbench import results
+from hwbench.case import expand
 from hwbench.config import Suite
 from tests.conftest import hwbench_cmd
 
@@ -73,5 +74,9 @@ def test_bad_engine_option_value_is_a_usage_error(tmp_path):
 
 
 def test_default_suite_runs_all_three_engines_on_the_cpu():
-    cpu_engines = [t.engine for t in Suite().targets if t.device == "cpu"]
-    assert cpu_engines[0] == "torch" and sorted(cpu_engines) == sorted(ENGINES)
+    suite = Suite()
+    cpu_engines = [t.engine for t in suite.targets if t.device == "cpu"]
+    assert cpu_engines[0] == "torch" and sorted(cpu_engines) == sorted([*ENGINES, "vllm"])
+    # vllm runs only generate and serve: the default (step) scenarios make no vllm case
+    engines_with_cases = {c.parsed_target.engine for c in expand(suite)}
+    assert engines_with_cases == set(ENGINES)
