@@ -19,24 +19,26 @@ class Session(ABC):
 
     `precision` names the parity tolerance (hwbench.parity.TOLERANCES) the session's
     arithmetic is held to: its dtype, or e.g. "int8" for a quantized model; None: the dtype.
+    `place` and `to_cpu` default to what a PyTorch module on `device` in `dtype` needs.
     """
 
     precision: str | None = None
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, dtype: str = "fp32") -> None:
         self.device = device
+        self.dtype = dtype
 
-    @abstractmethod
     def place(self, inputs: tuple[torch.Tensor, ...]) -> Any:
         """Inputs moved (and cast) to where `run` wants them; not timed."""
+        return cast_inputs(inputs, self.device.torch_device(), self.dtype)
 
     @abstractmethod
     def run(self, placed: Any) -> Any:
         """One step on placed inputs; returns the outputs, possibly still in flight."""
 
-    @abstractmethod
     def to_cpu(self, outputs: Any) -> torch.Tensor:
         """The step's output as a float32 CPU tensor, for the parity check."""
+        return outputs.detach().to("cpu", torch.float32)
 
     def details(self) -> dict[str, Any]:
         """Facts about how the session runs (effective providers, recompilations, ...)."""

@@ -55,8 +55,8 @@ class OrtSession(Session):
         settings: OrtSettings,
         provider: Provider,
     ) -> None:
-        super().__init__(device)
-        self.workload, self.dtype, self.settings = workload, dtype, settings
+        super().__init__(device, dtype)
+        self.workload, self.settings = workload, settings
         self.provider = provider
         self.device_id = device.torch_device().index or 0
         self.io_binding = settings.uses_io_binding(provider)

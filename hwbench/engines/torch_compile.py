@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.engines.base import Engine, Session
 from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
 from hwbench.generation import Generator, TorchGenerator
 from hwbench.ladders.transforms import ModelOptions
@@ -66,8 +66,8 @@ class CompiledSession(Session):
         settings: CompileSettings,
         precision: str | None = None,
     ) -> None:
-        super().__init__(device)
-        self.dtype, self.settings = dtype, settings
+        super().__init__(device, dtype)
+        self.settings = settings
         self.precision = precision or dtype  # the parity tolerance key
         self.before = compile_counts()
         self.compiled = torch.compile(model, **settings.compile_kwargs())
@@ -75,9 +75,6 @@ class CompiledSession(Session):
         self.compiled_in = "first_run"
         # CUDA graph trees: each call starts a new step (torch.compiler docs)
         self.mark_step = settings.backend == "inductor" and settings.mode == "reduce-overhead"
-
-    def place(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        return cast_inputs(inputs, self.device.torch_device(), self.dtype)
 
     def run(self, placed: tuple[torch.Tensor, ...]) -> Any:
         if self.mark_step:
@@ -87,9 +84,6 @@ class CompiledSession(Session):
         if self.after_first is None:
             self.after_first = compile_counts()
         return outputs
-
-    def to_cpu(self, outputs: Any) -> torch.Tensor:
-        return outputs.detach().to("cpu", torch.float32)
 
     def details(self) -> dict[str, Any]:
         now = compile_counts()

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.engines.base import Engine, Session
 from hwbench.generation import Generator, TorchGenerator
 from hwbench.ladders.transforms import ModelOptions
 from hwbench.workloads.base import Workload
@@ -18,20 +18,13 @@ class EagerSession(Session):
     def __init__(
         self, model: torch.nn.Module, device: Device, dtype: str, precision: str | None = None
     ) -> None:
-        super().__init__(device)
+        super().__init__(device, dtype)
         self.model = model
-        self.dtype = dtype
         self.precision = precision or dtype  # the parity tolerance key
-
-    def place(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        return cast_inputs(inputs, self.device.torch_device(), self.dtype)
 
     def run(self, placed: tuple[torch.Tensor, ...]) -> Any:
         with torch.inference_mode():
             return self.model(*placed)
-
-    def to_cpu(self, outputs: Any) -> torch.Tensor:
-        return outputs.detach().to("cpu", torch.float32)
 
     def details(self) -> dict[str, Any]:
         return {"precision": self.precision}
