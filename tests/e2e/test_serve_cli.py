@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -111,4 +112,30 @@ def test_a_model_directory_vllm_cannot_load_is_a_failed_case(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert case["status"] == "failed"
     assert "exited with code" in case["reason"] and "before it became healthy" in case["reason"]
+    assert leftovers(tmp_path) == []
+
+
+def test_ctrl_c_while_the_server_is_loaded_stops_it_and_exits_130(tmp_path):
+    env = {**os.environ, "HWBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        hwbench_cmd(
+            "run", "--out", str(tmp_path), "--machine", "box", "--scenario", "serve",
+            "--workload", "llama", "--target", "vllm@cpu", "--prompt-len", "32",
+            "--output-len", "8", "--batch", "60", "--request-rate", "1",
+        ),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    logs = tmp_path / "box"
+    while time.monotonic() < deadline:  # until the server answers (60 requests at 1/s follow)
+        found = [p.read_text() for p in logs.glob("*-logs/*.log")]
+        if found and "/v1/completions" in found[0]:
+            break
+        assert proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.5)
+    time.sleep(3)
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
     assert leftovers(tmp_path) == []
