@@ -49,7 +49,7 @@ def test_calibration_on_the_real_clock_times_many_calls_of_a_tiny_step():
 def test_time_is_measured_per_step():
     result = measure(lambda: time.sleep(0.002), CPU().timer(), HarnessConfig(**QUICK))
     median = sorted(result.samples_ns)[len(result.samples_ns) // 2]
-    assert 2e6 <= median < 4e6  # ns: sleep(2 ms) plus scheduling slack
+    assert 2e6 <= median < 8e6  # ns: sleep(2 ms) plus slack; per sample (5 steps) would be >= 10 ms
 
 
 def test_stops_when_the_median_is_known_to_within_the_target():
