@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,21 @@ def run_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr
     [path] = (out / "m").glob("*.json")
+    return steady(path)
+
+
+def steady(path: Path) -> Path:
+    """The real result with each case's samples replaced by a steady series (+-0.4%) around
+    its median: under a loaded CI runner the same mlp step swings 40x, and these tests are
+    about the commands' verdicts and exit codes, not this runner's noise (the gate's
+    statistics under real noise are measured in benchmarks/gate_quality.py)."""
+    document = results.load(path)
+    for case in document["cases"]:
+        if case.get("samples_ns"):
+            median = statistics.median(case["samples_ns"])
+            case["samples_ns"] = [median * (1 + 0.002 * (i % 5 - 2)) for i in range(60)]
+            case["metrics"]["latency_ms"]["p50"] = median / 1e6
+    results.save(document, path)
     return path
 
 
