@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+from hwbench.commands.output import stdout_console
 from hwbench.compare import Arm, Cell, arms, check_arms, comparison
 from hwbench.errors import UsageError
 from hwbench.export import load_any
@@ -80,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
     table = Table(*header, title=f"hwbench compare (ratios to {header[1]})")
     for row in rows:
         table.add_row(*row)
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    stdout_console().print(table)
     if args.markdown:
         args.markdown.write_text(to_markdown(header, rows, args.confidence))
     return 0

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from hwbench.commands.output import stdout_console
 from hwbench.compare import ratio_of_medians
 from hwbench.errors import UsageError
 from hwbench.export import load_any
@@ -120,7 +119,7 @@ def junit(outcomes: list[Outcome], suite: str) -> str:
 
 def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str], title: str) -> int:
     """Print the verdicts, write the reports asked for; the exit code."""
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = stdout_console()
     console.print(ratio_table(outcomes, title))
     for note in notes:
         console.print(f"note: {note}")

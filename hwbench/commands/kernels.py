@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwbench.backends.base import Device
+from hwbench.commands.output import stdout_console
 from hwbench.kernel_bench import SHAPES, KernelSettings, Row, bench_kernel, check_dtype
 from hwbench.kernels.registry import kernels, lookup
 from hwbench.registry import lookup as lookup_plugin
@@ -91,8 +92,6 @@ def main(args: argparse.Namespace) -> int:
         print(json.dumps([row.as_dict() for row in rows], indent=1))
         return 0
     title = f"kernels on {device.name}, {settings.shape} shapes, {settings.dtype}"
-    console = Console()
-    if not console.is_terminal:  # piped: wide enough that rows do not wrap
-        console = Console(width=120)
+    console = stdout_console()
     print_rows(console, rows, title)
     return 0

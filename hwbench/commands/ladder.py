@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from hwbench.commands.output import stderr_console, stdout_console
 from hwbench.env import machine_name
 from hwbench.errors import UsageError
 from hwbench.harness import HarnessConfig
@@ -106,14 +105,14 @@ def describe(index: int, rung: Rung) -> str:
 
 def main(args: argparse.Namespace) -> int:
     run = ladder_run(args)
-    console = Console(stderr=True)
+    console = stderr_console()
 
     def on_rung(rung: Rung, records: list[dict[str, Any]] | None) -> None:
         if records is None:
             console.print(f"rung {rung.name}: {rung.target}")
 
     document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
-    out = Console(width=None if sys.stdout.isatty() else 200, soft_wrap=False)
+    out = stdout_console()
     out.print(ladder_table(run, document))
     for index, rung in enumerate(run.ladder.rungs, start=1):
         out.print(describe(index, rung), soft_wrap=True, highlight=False, markup=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.table import Table
 
+from hwbench.commands.output import stdout_console
 from hwbench.registry import plugins
 
 
@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    console = Console()
+    console = stdout_console()
     devices = Table("device", "status", "reason", title="devices")
     for name, cls in plugins("devices").items():
         ok, reason = cls().available()

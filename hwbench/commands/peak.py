@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rich.console import Console
 from rich.table import Table
 
 from hwbench.backends.base import DTYPES, Device
+from hwbench.commands.output import stdout_console
 from hwbench.env import fingerprint, machine_name
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.peaks import PEAKS_SCHEMA, datasheet_for, peaks_path
@@ -179,7 +179,7 @@ def main(args: argparse.Namespace) -> int:
     document = measure(device, dtypes_from(args, device), settings_from(args))
     path = peaks_path(args.out, machine_name(args.machine), device.name)
     save(document, path)
-    console = Console()
+    console = stdout_console()
     console.print(report(document))
     console.print(f"peaks: {path}")
     return 0

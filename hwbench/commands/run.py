@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hwbench.case import Case, expand
+from hwbench.commands.output import stderr_console, stdout_console
 from hwbench.config import Suite, Target, load_suite, suite_from_dict
 from hwbench.env import machine_name
 from hwbench.errors import UsageError
@@ -132,7 +132,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
 
 def main(args: argparse.Namespace) -> int:
     suite = suite_from_args(args)
-    console = Console(stderr=True)
+    console = stderr_console()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -153,7 +153,7 @@ def main(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        Console(width=None if sys.stdout.isatty() else 160).print(results_table(document))
+        stdout_console().print(results_table(document))
     console.print(f"results: {path}")
     failed = sum(case["status"] == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK
