@@ -44,10 +44,10 @@ def main() -> None:
     table = Table(
         "engine",
         "batch",
-        "output tok/s",
+        "tok/s",
         "TTFT ms",
         "TPOT ms",
-        "generation ms",
+        "gen ms",
         "gens",
         "prepare s",
         "1st gen s",
@@ -92,8 +92,8 @@ def main() -> None:
             f"command: {' '.join(COMMAND)}; {statuses.count('ok')} ok, "
             f"{statuses.count('skipped')} skipped, {statuses.count('failed')} failed; vllm "
             f"{vllm.get('session', {}).get('vllm', '?')}, VLLM_CPU_KVCACHE_SPACE=1, enforce_eager",
-            "columns: TTFT, TPOT, generation = medians; gens = timed generations. "
-            "output tok/s = output tokens of all timed generations / sum of their wall times; "
+            "columns: TTFT, TPOT, gen (one generation) = medians; gens = timed generations; "
+            "tok/s = output tokens of all timed generations / sum of their wall times; "
             "TTFT = generation start to a sequence's first token (the prefill of the whole "
             "batch); TPOT = (E2E - TTFT) / (output tokens - 1) per sequence; medians over all "
             "sequences of all timed generations; generation = the batch from start to its last "

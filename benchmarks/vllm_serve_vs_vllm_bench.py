@@ -6,10 +6,12 @@ median of the per-round ratios of median TTFT and median TPOT (target: within +-
 A (hwbench): `hwbench.serve_client.run_load` + `hwbench.llm_metrics.summarize_requests`, as
 `hwbench.llm_case.run_serve` calls them (4 warm-up requests at rate inf, then the load).
 B (vLLM): `vllm.benchmarks.serve` `add_cli_args` + `main` with `--backend vllm`.
-Each arm runs in a fresh child process of this script, so neither inherits the other's state.
+C (diagnostic): hwbench's client sending vLLM's random-dataset text prompts.
+Rounds are A B C C B A; each arm runs in a fresh child process of this script, so none
+inherits another's state.
 
 Run: flock /tmp/hwbench-quiet.lock python benchmarks/vllm_serve_vs_vllm_bench.py
-(about 15 minutes on 2 cores)
+(about 15-20 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ PROMPT_LEN, OUTPUT_LEN = 128, 32
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
 ROUNDS = 5
-ORDER = ("hwbench", "vllm", "vllm", "hwbench")  # A B B A within every round
+# A B C C B A within every round; C (hwbench's client on vLLM's text prompts) is a diagnostic
+ORDER = ("hwbench", "vllm", "hwbench-text", "hwbench-text", "vllm", "hwbench")
+ARMS = ("hwbench", "vllm", "hwbench-text")  # A, B, C
 TOLERANCE = 0.10
 WARMUP_REQUESTS = 4  # hwbench's run_serve warms up with 4 requests; vLLM's --num-warmups 4
 KV_CACHE_GB = "1"
@@ -57,21 +61,23 @@ def checkpoint() -> Path:
     return checkpoint_dir(make_workload(WORKLOAD, SIZE)).directory
 
 
-def hwbench_client(base_url: str, rate: float, n: int) -> dict:
-    """hwbench's serve client, as hwbench.llm_case.run_serve drives it."""
+def hwbench_client(base_url: str, rate: float, n: int, text: bool = False) -> dict:
+    """hwbench's serve client, as hwbench.llm_case.run_serve drives it; with `text`, on the
+    prompts of vLLM's random dataset (strings) instead of hwbench's token ids."""
     from hwbench.generation import prompt_ids
     from hwbench.llm_metrics import summarize_requests
     from hwbench.serve_client import run_load
     from hwbench.vllm_server import SERVED_NAME
     from hwbench.workloads import make_workload
 
-    workload = make_workload(WORKLOAD, SIZE, seed=SEED)
-    prompts = prompt_ids(workload, n, PROMPT_LEN, SEED + 1)
-    warm = prompts[: min(len(prompts), WARMUP_REQUESTS)].tolist()
+    if text:
+        prompts = vllm_prompts(base_url, rate, n)
+    else:
+        workload = make_workload(WORKLOAD, SIZE, seed=SEED)
+        prompts = prompt_ids(workload, n, PROMPT_LEN, SEED + 1).tolist()
+    warm = prompts[: min(len(prompts), WARMUP_REQUESTS)]
     run_load(base_url, SERVED_NAME, warm, OUTPUT_LEN, float("inf"))
-    results, duration = run_load(
-        base_url, SERVED_NAME, prompts.tolist(), OUTPUT_LEN, rate, 1.0, SEED
-    )
+    results, duration = run_load(base_url, SERVED_NAME, prompts, OUTPUT_LEN, rate, 1.0, SEED)
     errors = [r.error for r in results if not r.ok]
     if errors:
         raise RuntimeError(f"{len(errors)} hwbench requests failed: {errors[0]}")
@@ -98,6 +104,20 @@ def vllm_argv(base_url: str, rate: float, n: int, model: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def vllm_prompts(base_url: str, rate: float, n: int) -> list:
+    """The text prompts vLLM's serving benchmark sends with these arguments."""
+    from vllm.benchmarks.datasets import get_samples
+    from vllm.benchmarks.serve import add_cli_args
+    from vllm.tokenizers import get_tokenizer
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    parser = FlexibleArgumentParser()
+    add_cli_args(parser)
+    args = parser.parse_args(vllm_argv(base_url, rate, n, checkpoint()))
+    with contextlib.redirect_stdout(io.StringIO()):
+        return [r.prompt for r in get_samples(args, get_tokenizer(str(checkpoint())))]
+
+
 def vllm_client(base_url: str, rate: float, n: int) -> dict:
     """vLLM's serving benchmark as a Python function."""
     from vllm.benchmarks.serve import add_cli_args, main
@@ -114,7 +134,10 @@ def vllm_client(base_url: str, rate: float, n: int) -> dict:
 
 
 def child(arm: str, base_url: str, rate: float, n: int, out: Path) -> None:
-    result = (hwbench_client if arm == "hwbench" else vllm_client)(base_url, rate, n)
+    if arm == "vllm":
+        result = vllm_client(base_url, rate, n)
+    else:
+        result = hwbench_client(base_url, rate, n, text=arm == "hwbench-text")
     out.write_text(json.dumps({k: result.get(k) for k in FIELDS}))
 
 
@@ -151,7 +174,7 @@ def main() -> None:
             for rate in RATES:
                 rows[rate] = []
                 for _ in range(ROUNDS):
-                    got: dict[str, list] = {"hwbench": [], "vllm": []}
+                    got: dict[str, list] = {arm: [] for arm in ORDER}
                     for arm in ORDER:
                         got[arm].append(run_arm(arm, server.base_url, rate, NUM_REQUESTS, tmp))
                     rows[rate].append(got)
@@ -160,47 +183,50 @@ def main() -> None:
 
 
 def report(rows: dict[float, list[dict]]) -> None:
-    table = Table(
-        "rate req/s",
-        "round",
-        "hwbench TTFT ms (A1, A2)",
-        "vLLM TTFT ms (B1, B2)",
-        "TTFT ratio",
-        "hwbench TPOT ms (A1, A2)",
-        "vLLM TPOT ms (B1, B2)",
-        "TPOT ratio",
-        title=(
-            f"hwbench serve client vs vllm.benchmarks.serve, one vLLM server: {WORKLOAD} "
-            f"{SIZE}, {NUM_REQUESTS} requests, {PROMPT_LEN} -> {OUTPUT_LEN} tokens, fp32, "
-            "eager; medians over requests"
-        ),
-    )
     verdicts = []
-    for rate, rounds in rows.items():
-        ratios: dict[str, list[float]] = {"ttft": [], "tpot": []}
-        for i, got in enumerate(rounds, 1):
-            cells = []
-            for metric in ("ttft", "tpot"):
-                field = f"median_{metric}_ms"
-                hw = [d[field] for d in got["hwbench"]]
-                vl = [d[field] for d in got["vllm"]]
-                ratio = statistics.mean(hw) / statistics.mean(vl)
-                ratios[metric].append(ratio)
-                cells += [fmt(hw), fmt(vl), f"{ratio:.3f}"]
-            table.add_row(f"{rate:g}", str(i), *cells)
-        cells = []
-        for metric in ("ttft", "tpot"):
-            median = statistics.median(ratios[metric])
+    both = Table.grid()
+    for metric in ("ttft", "tpot"):
+        field = f"median_{metric}_ms"
+        table = Table(
+            "rate req/s",
+            "round",
+            "A hwbench (A1, A2)",
+            "B vLLM bench (B1, B2)",
+            "C hwbench client, vLLM's prompts",
+            "A/B",
+            "C/B",
+            title=(
+                f"median {metric.upper()} ms: hwbench serve client (A) vs vllm.benchmarks.serve "
+                f"(B), one vLLM server, {WORKLOAD} {SIZE}, {NUM_REQUESTS} requests, "
+                f"{PROMPT_LEN} -> {OUTPUT_LEN} tokens, fp32, eager"
+            ),
+        )
+        for rate, rounds in rows.items():
+            ratios: dict[str, list[float]] = {"A": [], "C": []}
+            for i, got in enumerate(rounds, 1):
+                a, b, c = ([d[field] for d in got[arm]] for arm in ARMS)
+                ratios["A"].append(statistics.mean(a) / statistics.mean(b))
+                ratios["C"].append(statistics.mean(c) / statistics.mean(b))
+                table.add_row(
+                    f"{rate:g}", str(i), fmt(a), fmt(b), fmt(c),
+                    f"{ratios['A'][-1]:.3f}", f"{ratios['C'][-1]:.3f}",
+                )  # fmt: skip
+            median = statistics.median(ratios["A"])
             ok = abs(median - 1) <= TOLERANCE
             verdicts.append(ok)
-            cells += ["", "", f"{median:.3f} {'PASS' if ok else 'FAIL'}"]
-        table.add_row(f"{rate:g}", "median", *cells, end_section=True)
+            table.add_row(
+                f"{rate:g}", "median", "", "", "",
+                f"{median:.3f} {'PASS' if ok else 'FAIL'}",
+                f"{statistics.median(ratios['C']):.3f}",
+                end_section=True,
+            )  # fmt: skip
+        both.add_row(table)
     runs = [d for rounds in rows.values() for got in rounds for d in got["vllm"]]
     tokens = sorted({d["total_input_tokens"] / d["completed"] for d in runs})
     notes = [
         f"verdict: {'PASS' if all(verdicts) else 'FAIL'} (median per-round ratio of median TTFT "
-        f"and of median TPOT within +-{TOLERANCE:.0%} at every rate; round = A B B A, ratio = "
-        "mean(A) / mean(B))",
+        f"and of median TPOT within +-{TOLERANCE:.0%} at every rate; round = A B C C B A, "
+        "ratio = mean(A) / mean(B)); C is a diagnostic, not part of the verdict",
         f"server: hwbench.vllm_server.VllmServer on {checkpoint()}, dtype float32, "
         f"--enforce-eager, --seed {SEED}, --max-model-len {MAX_MODEL_LEN}, "
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
@@ -221,10 +247,13 @@ def report(rows: dict[float, list[dict]]) -> None:
         "usage chunk; median over requests (numpy). The clients differ in reading the stream "
         "(vLLM: iter_any() chunks split into SSE messages; hwbench: line by line) and in "
         "vLLM's gc.freeze() before its run.",
+        "C (diagnostic): hwbench's client (as A) sending B's text prompts: C/B compares the "
+        "clients on the same prompts, A/C the prompts (token ids vs text the server must "
+        "tokenize) with the same client.",
         "noise: 2 shared cores, server and client on the same cores; at rate inf all requests "
         "arrive at once and TTFT depends on the prefill schedule, so per-round ratios scatter.",
     ]
-    publish("vllm_serve_vs_vllm_bench", table, notes)
+    publish("vllm_serve_vs_vllm_bench", both, notes)
 
 
 def fmt(values: list[float]) -> str:
@@ -233,7 +262,8 @@ def fmt(values: list[float]) -> str:
 
 def summary_line(got: dict[str, list]) -> str:
     parts = []
-    for arm, runs in got.items():
+    for arm in ARMS:
+        runs = got[arm]
         parts.append(arm + " " + fmt([d["median_ttft_ms"] for d in runs]))
         parts.append(fmt([d["median_tpot_ms"] for d in runs]))
     return " | ".join(parts)
