@@ -1,13 +1,9 @@
-"""Runs a suite: each case in a fresh worker process with a timeout, results saved after each."""
+"""Runs a suite: each case in its own worker process with a timeout, results saved after each."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
@@ -23,6 +19,7 @@ from hwbench.llm_case import CASE_INDEX_ENV, LOG_DIR_ENV
 from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
 from hwbench.scenarios.serve import rate_text
+from hwbench.worker_process import Timeout, run_worker
 
 STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
 
@@ -63,40 +60,28 @@ def skip_reason(case: Case, devices: dict[str, dict[str, Any]]) -> str | None:
 
 
 def run_in_worker(
-    case: Case, timeout_s: float, env: dict[str, str] | None = None
+    case: Case,
+    timeout_s: float,
+    env: dict[str, str] | None = None,
+    preload: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The case's record from a fresh worker process; a crash or timeout is a failed case."""
+    """The case's record from a worker process of its own; a crash or timeout is a failed case.
+    `preload`: modules for the fork server to import, if this case starts it."""
     with tempfile.TemporaryDirectory(prefix="hwbench-case-") as tmp:
         case_file, record_file = Path(tmp, "case.json"), Path(tmp, "record.json")
         case_file.write_text(json.dumps(case.to_json()))
         stderr_path = Path(tmp, "stderr.txt")
-        with stderr_path.open("w") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "hwbench.worker", str(case_file), str(record_file)],
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                start_new_session=True,
-                env=env,
+        try:
+            code = run_worker(
+                case_file, record_file, stderr_path, env or dict(os.environ), timeout_s, preload
             )
-            try:
-                code = proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                _kill(proc)
-                return failed(case, f"timed out after {timeout_s:g} s")
-            except BaseException:  # Ctrl-C: the worker (own session) must not outlive us
-                _kill(proc)
-                raise
+        except Timeout:
+            return failed(case, f"timed out after {timeout_s:g} s")
         if record_file.exists():
             return json.loads(record_file.read_text())
-        tail = stderr_path.read_text()[-STDERR_TAIL:].strip()
+        tail = stderr_path.read_text()[-STDERR_TAIL:].strip() if stderr_path.exists() else ""
         how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
         return failed(case, f"worker {how}" + (f": {tail}" if tail else ""))
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def failed(case: Case, reason: str) -> dict[str, Any]:
@@ -130,17 +115,27 @@ def run_suite(
     # Workers find the peaks `hwbench peak` stored beside this machine's results.
     env = {PEAKS_DIR_ENV: str(out_dir / machine), **os.environ}
     env[LOG_DIR_ENV] = str(path.with_name(path.stem + "-logs"))  # server logs, beside the result
+    preload = worker_preload(suite)
     for index, case in enumerate(cases):
         on_case(case, None)
         reason = skip_reason(case, devices)
         case_env = {**env, CASE_INDEX_ENV: str(index)}
         record = (
-            skipped(case, reason) if reason else run_in_worker(case, suite.case_timeout_s, case_env)
+            skipped(case, reason)
+            if reason
+            else run_in_worker(case, suite.case_timeout_s, case_env, preload)
         )
         document["cases"].append(record)
         results.save(document, path)
         on_case(case, record)
     return document, path
+
+
+def worker_preload(suite: Suite) -> tuple[str, ...]:
+    """The modules the engines of `suite` want imported before their cases (no duplicates)."""
+    engines = dict.fromkeys(t.engine for t in suite.targets)
+    modules = (m for e in engines for m in lookup("engines", e).worker_preload)
+    return tuple(dict.fromkeys(modules))
 
 
 def _suite_json(suite: Suite) -> dict[str, Any]:

@@ -50,6 +50,8 @@ class Engine(ABC):
     options: ClassVar[tuple[str, ...]] = ()  # engine-specific target options besides dtype
     # Scenario kinds it runs: "step" (one timed forward), "generate", "serve" (token by token)
     scenario_kinds: ClassVar[tuple[str, ...]] = ("step",)
+    # Modules its worker imports before every case, imported once by the fork server instead
+    worker_preload: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def check_options(cls, options: dict[str, str], device: str) -> None:

@@ -90,3 +90,54 @@ class PerturbingEngine(TorchEager):
     ) -> Session:
         session = super().prepare(workload, device, dtype, options)
         return PerturbedSession(session.model, device, dtype)
+
+
+class OrphaningEngine(TorchEager):
+    """Starts a process it never stops (as a leaky runtime's helper would) and writes its pid
+    to $HWBENCH_TEST_ORPHAN_PID; otherwise eager torch."""
+
+    name = "test-orphan"
+
+    def prepare(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
+    ) -> Session:
+        import subprocess
+        import sys
+
+        helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(os.environ["HWBENCH_TEST_ORPHAN_PID"], "w") as pid_file:
+            pid_file.write(str(helper.pid))
+        return super().prepare(workload, device, dtype, options)
+
+
+class EnvironmentEngine(TorchEager):
+    """Fails unless the worker sees $HWBENCH_TEST_EXPECT and writes a line to stderr; writes
+    its multiprocessing name ("hwbench-worker" when forked by the runner) to
+    $HWBENCH_TEST_WORKER_NAME."""
+
+    name = "test-env"
+
+    def prepare(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
+    ) -> Session:
+        import multiprocessing
+        import sys
+
+        with open(os.environ["HWBENCH_TEST_WORKER_NAME"], "w") as name_file:
+            name_file.write(multiprocessing.current_process().name)
+        print("stderr of the worker", file=sys.stderr, flush=True)
+        if os.environ.get("HWBENCH_TEST_EXPECT") != "this case":
+            os._exit(3)
+        return super().prepare(workload, device, dtype, options)

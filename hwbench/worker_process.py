@@ -1,0 +1,157 @@
+"""Starts one case's worker process and waits for it, killing it and all it started on a timeout.
+
+Each case runs in a process of its own. Where the OS can fork, that process is forked from
+multiprocessing's fork server, which imported torch (and what the suite's engines name in
+`Engine.worker_preload`) once: a fresh interpreter spends ~1.5-3 s importing them before each
+case (measured on a 2-core VM, `python -X importtime -c "import hwbench.worker"`), and
+torch.compile's inductor ~3 s more. The forked process has imported modules but has run no
+case: dynamo's counters, caches and device state are new. Where the environment a case needs
+differs from the fork server's in anything but hwbench's own run-time variables (a ladder rung
+that sets a vendor variable read at import), a fresh interpreter is spawned instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+# Read when a case runs, not when a module is imported: a forked worker may take a new value.
+RUNTIME_PREFIX = "HWBENCH_"
+BASE_PRELOAD = ("hwbench.worker",)
+
+
+class Timeout(Exception):
+    """The worker outlived its time limit and was killed."""
+
+
+class _ForkServer:
+    """multiprocessing's fork server (one per process) and the environment it started with."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] | None = None
+        self.context = (
+            multiprocessing.get_context("forkserver")
+            if "forkserver" in multiprocessing.get_all_start_methods()
+            else None
+        )
+
+    def usable_for(self, env: Mapping[str, str]) -> bool:
+        if self.context is None or os.environ.get("HWBENCH_WORKER_START") == "spawn":
+            return False
+        reference = self.env if self.env is not None else dict(os.environ)
+        return _same_but_runtime(reference, env)
+
+    def start(self, preload: Iterable[str]) -> multiprocessing.context.BaseContext:
+        assert self.context is not None
+        if self.env is None:  # the first start fixes its modules and environment
+            self.context.set_forkserver_preload([*BASE_PRELOAD, *preload])
+            self.env = dict(os.environ)
+        return self.context
+
+
+_server = _ForkServer()
+
+
+def _same_but_runtime(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    keys = (set(a) | set(b)) - {k for k in set(a) | set(b) if k.startswith(RUNTIME_PREFIX)}
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def run_worker(
+    case_file: Path,
+    record_file: Path,
+    stderr_file: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    preload: Iterable[str] = (),
+) -> int:
+    """Run `python -m hwbench.worker CASE RECORD` (or its forked equivalent) in a session of
+    its own; its exit code (negative: killed by that signal). Raises Timeout after killing it.
+    Whatever happens (a timeout, Ctrl-C, a normal exit), processes the worker started and left
+    behind are killed with it."""
+    if _server.usable_for(env):
+        pid, wait = _fork(_server.start(preload), case_file, record_file, stderr_file, env)
+    else:
+        pid, wait = _spawn(case_file, record_file, stderr_file, env)
+    try:
+        code = wait(timeout_s)
+        if code is None:
+            raise Timeout
+        return code
+    finally:
+        _kill_session(pid)
+        wait(None)
+
+
+Wait = Callable[[float | None], int | None]  # the exit code, None while still running
+
+
+def _fork(
+    context: multiprocessing.context.BaseContext,
+    case_file: Path,
+    record_file: Path,
+    stderr_file: Path,
+    env: Mapping[str, str],
+) -> tuple[int, Wait]:
+    args = (str(case_file), str(record_file), str(stderr_file), dict(env))
+    process = context.Process(target=_forked_main, args=args, name="hwbench-worker")
+    process.start()
+    assert process.pid is not None
+
+    def wait(timeout: float | None) -> int | None:
+        process.join(timeout)
+        return process.exitcode
+
+    return process.pid, wait
+
+
+def _spawn(
+    case_file: Path, record_file: Path, stderr_file: Path, env: Mapping[str, str]
+) -> tuple[int, Wait]:
+    with stderr_file.open("w") as stderr:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "hwbench.worker", str(case_file), str(record_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+            env=dict(env),
+        )
+
+    def wait(timeout: float | None) -> int | None:
+        try:
+            return popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    return popen.pid, wait
+
+
+def _kill_session(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _forked_main(case: str, record: str, stderr: str, env: dict[str, str]) -> None:
+    """A forked worker: its own session (so a timeout kills all it starts), stdout to
+    /dev/null and stderr to a file as a spawned worker has, the case's environment."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(devnull, 1)
+    os.dup2(err, 2)
+    os.environ.clear()
+    os.environ.update(env)
+    from hwbench.worker import main
+
+    code = main([case, record])
+    atexit._run_exitfuncs()  # as a spawned interpreter would at exit (engines' shutdown hooks)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,62 @@
+"""Each case's worker, forked from the fork server or spawned: the case's environment, its
+stderr kept as the reason it died, and nothing it started left running."""
+
+import time
+
+import psutil
+import pytest
+
+from hwbench import results
+from hwbench.worker_process import _same_but_runtime
+from tests.e2e.test_cli_run import QUICK, result_files, run
+
+STARTS = {"fork": "hwbench-worker", "spawn": "MainProcess"}  # -> the worker's process name
+
+
+def test_only_hwbench_variables_may_differ_from_the_fork_servers():
+    assert _same_but_runtime({"PATH": "/b", "HWBENCH_X": "1"}, {"PATH": "/b", "HWBENCH_Y": "2"})
+    assert not _same_but_runtime({"PATH": "/bin"}, {"PATH": "/usr/bin"})
+    assert not _same_but_runtime({"PATH": "/bin"}, {"PATH": "/bin", "TASK_QUEUE_ENABLE": "2"})
+
+
+@pytest.mark.parametrize("start", list(STARTS))
+def test_worker_environment_stderr_timeout_and_leftovers(start, tmp_path, plugin_env):
+    name_file, orphan_file = tmp_path / "name", tmp_path / "orphan.pid"
+    env = {
+        **plugin_env,
+        "HWBENCH_TEST_EXPECT": "this case",
+        "HWBENCH_TEST_WORKER_NAME": str(name_file),
+        "HWBENCH_TEST_ORPHAN_PID": str(orphan_file),
+        **({"HWBENCH_WORKER_START": "spawn"} if start == "spawn" else {}),
+    }
+    targets = ["test-env@cpu", "test-orphan@cpu", "test-hang@cpu"]
+    proc = run(
+        "--workload", "mlp", "--scenario", "latency", "--timeout", "15",
+        *[arg for t in targets for arg in ("--target", t)], "--out", str(tmp_path), *QUICK,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    by_engine = {c["key"]["engine"]: c for c in results.load(result_files(tmp_path)[0])["cases"]}
+    assert by_engine["test-env"]["status"] == "ok", by_engine["test-env"]
+    assert name_file.read_text() == STARTS[start]
+    assert by_engine["test-orphan"]["status"] == "ok"
+    assert by_engine["test-hang"]["reason"] == "timed out after 15 s"
+    assert_gone(int(orphan_file.read_text()))
+
+    env["HWBENCH_TEST_EXPECT"] = "another case"
+    proc = run("--workload", "mlp", "--scenario", "latency", "--target", "test-env@cpu",
+               "--out", str(tmp_path / "2"), *QUICK, env=env)  # fmt: skip
+    [case] = results.load(result_files(tmp_path / "2")[0])["cases"]
+    assert case["reason"] == "worker exited with code 3: stderr of the worker"
+
+
+def assert_gone(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} that the worker started is still running")
