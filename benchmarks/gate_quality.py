@@ -1,7 +1,8 @@
 """Gate quality, measured on this machine's real noise: how often the gate FAILs with no change
 (A/A), with an injected slowdown (+5%, +10%) and with a speed-up (-5%, -10%), for the
-two-file gate (two separate runs, taken at random times during the script) and for the A/B
-mode (both arms interleaved ABBA in one session).
+two-file gate (two separate runs, taken at random times during the script), for the two-file
+gate given a history of five baseline runs, and for the A/B mode (both arms interleaved ABBA
+in one session).
 
 The workload is synthetic and of calibrated cost: a step is R single-threaded 64x64 matmuls,
 with R set so a step lasts ~STEP_MS; a factor f runs round(f * R) of them, so its cost is f
@@ -30,7 +31,7 @@ from rich.table import Table
 
 from hwbench.ab import abba, block_ratio
 from hwbench.backends.cpu import CPU
-from hwbench.compare import ratio_of_medians
+from hwbench.compare import ratio_of_medians, ratio_to_history
 from hwbench.gate import FAIL, INCONCLUSIVE, PASS, Outcome, RatioGate, judge
 from hwbench.harness import HarnessConfig, measure, timed_loop
 
@@ -45,6 +46,7 @@ RUN = HarnessConfig(
     max_samples=SAMPLES, min_time_s=0.0, target_rel_ci=0.0, time_budget_s=60.0,
 )  # fmt: skip
 TIMER = CPU().timer()
+HISTORY = 5  # baseline runs in the history mode (e.g. main's last five runs)
 DRIFT: list[float] = []  # |median ratio - 1| of the two-file A/A pairs
 
 
@@ -76,22 +78,32 @@ def verdict(ratio: object) -> str:
     return judge([outcome], GATE, ALPHA)[0].verdict
 
 
-def two_file(reps: int, counts: dict[str, int], rng: random.Random) -> dict[str, Counter]:
-    """Each comparison: a baseline run and a candidate run, at independent random times."""
+def two_file(
+    reps: int, counts: dict[str, int], rng: random.Random
+) -> tuple[dict[str, Counter], dict[str, Counter]]:
+    """Each comparison: a baseline run and a candidate run, at independent random times;
+    judged against that one baseline run, and against a history of HISTORY baseline runs
+    (its own and HISTORY - 1 others drawn from all comparisons' baseline runs)."""
     jobs = [(c, i, side) for c, n in counts.items() for i in range(n) for side in ("b", "c")]
     rng.shuffle(jobs)
     runs = {}
     for condition, index, side in jobs:
         step = Synthetic(round(reps * (FACTORS[condition] if side == "c" else 1.0)))
         runs[condition, index, side] = measure(step, TIMER, RUN).samples_ns
+    baselines = [key for key in runs if key[2] == "b"]
     tally: dict[str, Counter] = {c: Counter() for c in counts}
+    history_tally: dict[str, Counter] = {c: Counter() for c in counts}
     for condition, n in counts.items():
         for i in range(n):
-            ratio = ratio_of_medians(runs[condition, i, "b"], runs[condition, i, "c"], seed=i)
+            own, candidate = runs[condition, i, "b"], runs[condition, i, "c"]
+            ratio = ratio_of_medians(own, candidate, seed=i)
             tally[condition][verdict(ratio)] += 1
             if condition == "A/A":
                 DRIFT.append(abs(ratio.estimate - 1))
-    return tally
+            others = rng.sample([k for k in baselines if k != (condition, i, "b")], HISTORY - 1)
+            history = [runs[k] for k in others] + [own]
+            history_tally[condition][verdict(ratio_to_history(history, candidate))] += 1
+    return tally, history_tally
 
 
 def ab_mode(reps: int, counts: dict[str, int], rng: random.Random) -> dict[str, Counter]:
@@ -138,8 +150,10 @@ def main() -> None:
     counts = {c: max(1, round(n * args.scale)) for c, n in COUNTS.items()}
     reps, rng, start = calibrate_reps(), random.Random(0), time.perf_counter()
     load_before = os.getloadavg()[0]
+    pairs, histories = two_file(reps, counts, rng)
     tallies = {
-        "two-file gate": two_file(reps, counts, rng),
+        "two-file gate": pairs,
+        f"two-file, {HISTORY} baseline runs": histories,
         "A/B (ABBA)": ab_mode(reps, counts, rng),
     }
     minutes = (time.perf_counter() - start) / 60
@@ -157,6 +171,9 @@ def main() -> None:
         "two-file pairs: baseline and candidate runs taken at independent random times; "
         "their A/A |median ratio - 1|: p50 {:.1%}, p95 {:.1%}, p99 {:.1%} (run-to-run drift, "
         "which one run cannot show)".format(*np.percentile(DRIFT, [50, 95, 99])),
+        f"two-file with {HISTORY} baseline runs: `hwbench gate --baseline` given {HISTORY} "
+        "files; the candidate against their geometric mean, with a t prediction interval from "
+        "their run-to-run spread (hwbench.compare.ratio_to_history)",
         f"load average (1 min) at start / end: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
         "(other developers' jobs share these cores: the noise is theirs, measured, not simulated)",
     ]

@@ -85,6 +85,25 @@ def ratio_of_medians(
     return Ratio(log, math.sqrt(float(np.var(base, ddof=1) + np.var(cand, ddof=1))))
 
 
+def ratio_to_history(history_ns: Sequence[Sequence[float]], candidate_ns: Sequence[float]) -> Ratio:
+    """One candidate run against k >= 2 baseline runs of the same case taken at other times
+    (main's last runs, say): log ratio of the candidate's median to the geometric mean of the
+    baseline medians; standard error that of predicting one more run from their run-to-run
+    spread, s * sqrt(1 + 1/k), with k - 1 degrees of freedom (Student's t prediction
+    interval), and never below the candidate's own within-run bootstrap error. Drift between
+    runs, which one pair of files cannot show, widens the interval instead of failing."""
+    if len(history_ns) < 2:
+        raise UsageError("a baseline history needs at least 2 runs")
+    if len(candidate_ns) < 2:
+        raise UsageError("a ratio needs at least 2 samples on each side")
+    logs = np.log([float(np.median(run)) for run in history_ns])
+    k = len(logs)
+    spread = float(np.std(logs, ddof=1)) * math.sqrt(1 + 1 / k)
+    within = float(np.std(bootstrap_log_medians(candidate_ns, np.random.default_rng(0)), ddof=1))
+    log = math.log(float(np.median(candidate_ns))) - float(logs.mean())
+    return Ratio(log, max(spread, within), df=k - 1)
+
+
 def paired_ratio(log_ratios: Sequence[float], trim: float = 0.2) -> Ratio:
     """Trimmed mean of paired log-ratios with Yuen's standard error (from the winsorized
     variance) and h - 1 degrees of freedom, h the count kept; a block hit by a burst of

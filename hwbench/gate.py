@@ -11,13 +11,21 @@ FAILs. Exit code: 1 when any case FAILs, else 0 (INCONCLUSIVE passes unless aske
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hwbench.compare import Ratio, case_label, check_comparable, differences, run_key, target_label
+from hwbench.compare import (
+    Ratio,
+    case_label,
+    check_comparable,
+    differences,
+    ratio_to_history,
+    run_key,
+    target_label,
+)
 from hwbench.errors import UsageError
 
 PASS, INCONCLUSIVE, FAIL = "PASS", "INCONCLUSIVE", "FAIL"
@@ -110,11 +118,20 @@ RatioOf = Callable[[dict[str, Any], dict[str, Any]], Ratio]
 
 
 def pair_cases(
-    baseline: dict[str, Any], candidate: dict[str, Any], ratio_of: RatioOf
+    baseline: dict[str, Any],
+    candidate: dict[str, Any],
+    ratio_of: RatioOf,
+    history: Sequence[dict[str, Any]] = (),
 ) -> tuple[list[Outcome], list[str]]:
     """Outcomes (unjudged) for cases with the same full key in both documents, and notes on
-    the rest; `ratio_of(baseline_case, candidate_case)` gives a Ratio."""
+    the rest; `ratio_of(baseline_case, candidate_case)` gives a Ratio. `history`: earlier
+    baseline documents; a case that ran ok in two or more of them and `baseline` is judged
+    against their run-to-run spread (`ratio_to_history`) instead."""
     by_key = {run_key(case["key"]): case for case in baseline["cases"]}
+    earlier = [
+        {run_key(c["key"]): c for c in document["cases"] if c["status"] == "ok"}
+        for document in history
+    ]
     outcomes, notes, seen = [], [], set()
     for case in candidate["cases"]:
         base = by_key.get(run_key(case["key"]))
@@ -124,7 +141,9 @@ def pair_cases(
             continue
         seen.add(run_key(case["key"]))
         check_comparable(base["key"], case["key"], label)
-        outcomes.extend(_outcome(label, base, case, ratio_of, notes))
+        key = run_key(case["key"])
+        runs = [base, *(cases[key] for cases in earlier if key in cases)]
+        outcomes.extend(_outcome(label, runs, case, ratio_of, notes))
     notes += [
         f"{case_label(c['key'])} {target_label(c['key'])}: not in the candidate"
         for c in baseline["cases"]
@@ -136,20 +155,26 @@ def pair_cases(
 
 
 def _outcome(
-    label: str, base: dict, case: dict, ratio_of: RatioOf, notes: list[str]
+    label: str, runs: list[dict], case: dict, ratio_of: RatioOf, notes: list[str]
 ) -> list[Outcome]:
+    """`runs`: the baseline's case first, then the same case in the earlier baselines."""
+    base = runs[0]
     failure = StatusGate().fails(base, case)
     if failure:
         return [Outcome(label, FAIL, failure)]
     if base["status"] != "ok" or case["status"] != "ok":
         notes.append(f"{label}: not gated ({base['status']} in the baseline, {case['status']} now)")
         return []
-    medians = [c["metrics"]["latency_ms"]["p50"] for c in (base, case)]
-    return [
-        Outcome(
-            label, PASS, ratio=ratio_of(base, case), baseline_ms=medians[0], candidate_ms=medians[1]
-        )
-    ]
+    for run in runs[1:]:
+        check_comparable(run["key"], case["key"], label)
+    candidate_ms = case["metrics"]["latency_ms"]["p50"]
+    if len(runs) >= 2:
+        ratio = ratio_to_history([run["samples_ns"] for run in runs], case["samples_ns"])
+        medians = [run["metrics"]["latency_ms"]["p50"] for run in runs]
+        baseline_ms = float(np.exp(np.mean(np.log(medians))))  # their geometric mean
+    else:
+        ratio, baseline_ms = ratio_of(base, case), base["metrics"]["latency_ms"]["p50"]
+    return [Outcome(label, PASS, ratio=ratio, baseline_ms=baseline_ms, candidate_ms=candidate_ms)]
 
 
 def _nearest(baseline: dict[str, Any], candidate: dict[str, Any]) -> str:

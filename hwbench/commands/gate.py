@@ -18,8 +18,14 @@ from hwbench.gate import FAIL, INCONCLUSIVE, Outcome, RatioGate, exit_code, judg
 
 STYLE = {"PASS": "green", INCONCLUSIVE: "yellow", FAIL: "bold red"}
 DRIFT_NOTE = (
-    "the intervals cover the noise within each run, not drift between the two runs; on a "
-    "shared runner, `hwbench ab` times both arms interleaved (benchmarks/gate_quality.txt)"
+    "the intervals cover the noise within each run, not drift between the two runs; give "
+    "several baseline runs (--baseline A.json B.json ...) to cover it, or, on a shared runner, "
+    "use `hwbench ab`, which times both arms interleaved (benchmarks/gate_quality.txt)"
+)
+HISTORY_NOTE = (
+    "ratios are to the geometric mean of the {} baseline runs' medians; intervals are t "
+    "prediction intervals from their run-to-run spread (cases in fewer than 2 of them: within-run "
+    "intervals)"
 )
 
 
@@ -49,7 +55,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     gate = subparsers.add_parser(
         "gate", help="fail on significant slowdowns past a threshold (exit 0 pass, 1 fail)"
     )
-    gate.add_argument("--baseline", type=Path, required=True, help="result or pytest-benchmark")
+    gate.add_argument(
+        "--baseline",
+        type=Path,
+        nargs="+",
+        action="extend",
+        required=True,
+        help="result or pytest-benchmark file; several (oldest first, e.g. main's last runs) "
+        "judge the candidate against their run-to-run spread",
+    )
     gate.add_argument("--candidate", type=Path, required=True, help="result or pytest-benchmark")
     add_verdict_options(gate)
 
@@ -135,12 +149,16 @@ def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str],
 
 
 def main(args: argparse.Namespace) -> int:
-    baseline, candidate = load_any(args.baseline), load_any(args.candidate)
+    *history, baseline = [load_any(path) for path in args.baseline]
+    candidate = load_any(args.candidate)
     outcomes, notes = pair_cases(
-        baseline, candidate, lambda b, c: ratio_of_medians(b["samples_ns"], c["samples_ns"])
+        baseline,
+        candidate,
+        lambda b, c: ratio_of_medians(b["samples_ns"], c["samples_ns"]),
+        history,
     )
     if not outcomes:
         raise UsageError("no case ran in both files: nothing to gate")
     judge(outcomes, RatioGate(threshold=args.threshold), args.alpha)
-    notes.append(DRIFT_NOTE)
+    notes.append(HISTORY_NOTE.format(len(args.baseline)) if history else DRIFT_NOTE)
     return publish(args, outcomes, notes, "hwbench gate")

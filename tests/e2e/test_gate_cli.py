@@ -203,3 +203,20 @@ def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
     )
     bad = hwbench("ab", "--a", "nosuch@cpu", "--b", "torch@cpu", "--out", str(tmp_path))
     assert bad.returncode == 2 and "unknown engine 'nosuch'" in bad.stderr
+
+
+def test_a_history_of_baselines_widens_the_interval_by_their_drift(
+    run_file: Path, tmp_path: Path
+) -> None:
+    scales = (0.97, 1.03, 0.98, 1.02, 1.0, 1.0)  # baseline runs drifting +-3%
+    history = [variant(run_file, tmp_path / f"b{i}.json", s) for i, s in enumerate(scales)]
+    slower = variant(run_file, tmp_path / "slower.json", 1.12)
+    alone = hwbench("gate", "--baseline", str(history[-1]), "--candidate", str(slower))
+    assert alone.returncode == 1, alone.stdout  # one baseline run: 12% slower fails
+    judged = hwbench("gate", "--baseline", *map(str, history), "--candidate", str(slower))
+    assert judged.returncode == 0, judged.stdout  # not past the baselines' own drift
+    assert "INCONCLUSIVE" in judged.stdout and "6 baseline runs" in judged.stdout
+
+    halved = variant(run_file, tmp_path / "halved.json", 2.0)
+    failed = hwbench("gate", "--baseline", *map(str, history), "--candidate", str(halved))
+    assert failed.returncode == 1, failed.stdout

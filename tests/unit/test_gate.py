@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hwbench import results
-from hwbench.compare import Ratio, median_ratio, ratio_of_medians
+from hwbench.compare import Ratio, median_ratio, ratio_of_medians, ratio_to_history
 from hwbench.errors import UsageError
 from hwbench.gate import (
     EXIT_FAIL,
@@ -166,3 +166,50 @@ def test_pair_cases_with_nothing_in_common_names_the_difference() -> None:
     base, cand = document([case(noisy(1e6))]), document([case(noisy(1e6), dtype="bf16")])
     with pytest.raises(UsageError, match="dtype 'fp32' vs 'bf16'"):
         pair_cases(base, cand, None)
+
+
+def drifting_runs(count: int, drift: float, seed: int) -> list[list[float]]:
+    """`count` runs of one case whose medians drift run to run by ~`drift` (log-normal)."""
+    rng = np.random.default_rng(seed)
+    return [noisy(1e6 * rng.lognormal(0, drift), seed=seed * 100 + i) for i in range(count)]
+
+
+def test_history_judges_a_drifting_case_by_its_run_to_run_spread() -> None:
+    # Run medians drift ~10% between runs (as on a shared runner); each run is tight (3%).
+    runs = drifting_runs(6, 0.10, seed=3)
+    *history, candidate = runs
+    pair = ratio_of_medians(history[-1], candidate)
+    spread = ratio_to_history(history, candidate)
+    assert spread.se > 3 * pair.se  # the spread between runs, not within one
+    assert spread.df == len(history) - 1
+
+    fails = sum(
+        GATE.verdict(ratio_to_history(h, c), 0.01) == FAIL
+        for h, c in ((r[:-1], r[-1]) for r in (drifting_runs(6, 0.10, s) for s in range(60)))
+    )
+    assert fails == 0  # A against A: drift alone does not fail
+
+
+def test_history_catches_a_large_slowdown_when_runs_are_steady() -> None:
+    history = drifting_runs(8, 0.01, seed=5)
+    slower = [s * 1.5 for s in noisy(1e6, seed=99)]
+    assert GATE.verdict(ratio_to_history(history, slower), 0.01) == FAIL
+    assert GATE.verdict(ratio_to_history(history, noisy(1e6, seed=98)), 0.01) == PASS
+
+
+def test_history_needs_two_runs() -> None:
+    with pytest.raises(UsageError, match="at least 2 runs"):
+        ratio_to_history([noisy(1e6)], noisy(1e6))
+
+
+def test_pair_cases_uses_the_history_when_a_case_has_two_baseline_runs() -> None:
+    runs = drifting_runs(4, 0.10, seed=7)
+    earlier = [document([case(run)]) for run in runs[:2]]
+    base, cand = document([case(runs[2])]), document([case(runs[3])])
+    [outcome], _ = pair_cases(base, cand, median_ratio, earlier)
+    assert outcome.ratio == ratio_to_history(runs[:3], runs[3])
+    medians = [float(np.median(run)) for run in runs[:3]]
+    assert outcome.baseline_ms == pytest.approx(math.exp(np.mean(np.log(medians))) / 1e6)
+
+    [alone], _ = pair_cases(base, cand, median_ratio)
+    assert alone.ratio == median_ratio(base["cases"][0], cand["cases"][0])
