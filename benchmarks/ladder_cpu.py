@@ -3,10 +3,11 @@ median step at batch 1 (latency scenario), its gain over the previous rung that 
 fp32 eager, parity against the float32 reference, and what preparing it cost.
 
 Each ladder is one `hwbench ladder` run (every rung a case in its own worker process), with the
-default thread settings of each engine. Waits while /tmp/hwbench-quiet.lock exists.
+default thread settings of each engine.
 
-Run: python benchmarks/ladder_cpu.py [--time-budget 3]   (11.4 minutes on 2 cores with a cold
-ONNX export cache, of which 6.6 exporting moe/small: its routed loop is data-dependent)
+Run: flock /tmp/hwbench-quiet.lock python benchmarks/ladder_cpu.py [--time-budget 3]
+(11.4 minutes on 2 cores with a cold ONNX export cache, of which 6.6 exporting moe/small: its
+routed loop is data-dependent)
 """
 
 from __future__ import annotations
@@ -26,14 +27,11 @@ from rich.table import Table
 from hwbench import results
 from hwbench.ladder import steps
 
-QUIET_LOCK = Path("/tmp/hwbench-quiet.lock")
 WORKLOADS = ("llama", "moe")
 
 
 def climb(workload: str, out: Path, budget: float) -> tuple[dict, float]:
     """The ladder's result document and the wall-clock seconds it took."""
-    while QUIET_LOCK.exists():
-        time.sleep(10)
     cmd = [sys.executable, "-m", "hwbench", "ladder", "--workload", workload, "--device", "cpu"]
     cmd += ["--size", "small", "--time-budget", str(budget), "--out", str(out), "--machine", "m"]
     start = time.perf_counter()
