@@ -134,14 +134,14 @@ def pair_cases(
     ]
     outcomes, notes, seen = [], [], set()
     for case in candidate["cases"]:
-        base = by_key.get(run_key(case["key"]))
+        key = run_key(case["key"])
+        base = by_key.get(key)
         label = f"{case_label(case['key'])} {target_label(case['key'])}"
         if base is None:
             notes.append(f"{label}: not in the baseline")
             continue
-        seen.add(run_key(case["key"]))
+        seen.add(key)
         check_comparable(base["key"], case["key"], label)
-        key = run_key(case["key"])
         runs = [base, *(cases[key] for cases in earlier if key in cases)]
         outcomes.extend(_outcome(label, runs, case, ratio_of, notes))
     notes += [

@@ -60,7 +60,7 @@ _server = _ForkServer()
 
 
 def _same_but_runtime(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
-    keys = (set(a) | set(b)) - {k for k in set(a) | set(b) if k.startswith(RUNTIME_PREFIX)}
+    keys = {k for k in a.keys() | b.keys() if not k.startswith(RUNTIME_PREFIX)}
     return all(a.get(k) == b.get(k) for k in keys)
 
 
