@@ -27,17 +27,15 @@ import time
 from pathlib import Path
 
 from _report import publish
+from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
 from hwbench import results
 
-WORKLOAD, SIZE = "llama", "tiny"
-PROMPT_LEN, OUTPUT_LEN = 128, 32
 NUM_PROMPTS = (16, 64)
 ROUNDS = 5
 ORDER = ("hwbench", "vllm", "vllm", "hwbench")  # A B B A within every round
 TOLERANCE = 0.05
-KV_CACHE_GB = "1"  # VLLM_CPU_KVCACHE_SPACE, hwbench's default for the CPU
 ENV = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB}
 # vLLM's random prompts are decoded to text and re-encoded; with this tokenizer some come back
 # 1-2 tokens longer (up to 130), and its benchmark asserts max_model_len >= prompt + output.
@@ -46,13 +44,6 @@ VLLM_ARM = "--vllm-throughput-arm"  # how this script calls itself for one vLLM 
 SAME_ENGINE = "--same-engine-arm"  # ... and for the same-engine diagnostic
 SAME_ENGINE_ROUNDS = 12
 RAW = Path(tempfile.gettempdir()) / "vllm_offline_vs_vllm_bench.raw.json"  # not committed
-
-
-def checkpoint() -> Path:
-    from hwbench.checkpoint import checkpoint_dir
-    from hwbench.workloads import make_workload
-
-    return checkpoint_dir(make_workload(WORKLOAD, SIZE)).directory
 
 
 def engine_settings(n: int) -> dict[str, int]:
@@ -208,12 +199,7 @@ def tokens_out(outputs: list) -> int:
 
 
 def run_child(flag: str, n: int, tmp: Path) -> dict:
-    out = tmp / f"{flag.strip('-')}-{n}-{time.monotonic_ns()}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), flag, str(n), str(out)]
-    done = subprocess.run(cmd, env=ENV, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not out.exists():
-        raise RuntimeError(f"{flag} {n} failed: {done.stderr[-2000:]}")
-    return json.loads(out.read_text())
+    return run_self(__file__, [flag, str(n)], f"{flag.strip('-')}-{n}", tmp, ENV)
 
 
 def main() -> None:

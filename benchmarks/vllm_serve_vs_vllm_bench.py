@@ -21,17 +21,13 @@ import contextlib
 import io
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _report import publish
+from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
-WORKLOAD, SIZE = "llama", "tiny"
-PROMPT_LEN, OUTPUT_LEN = 128, 32
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
 ROUNDS = 5
@@ -40,7 +36,6 @@ ORDER = ("hwbench", "vllm", "hwbench-text", "hwbench-text", "vllm", "hwbench")
 ARMS = ("hwbench", "vllm", "hwbench-text")  # A, B, C
 TOLERANCE = 0.10
 WARMUP_REQUESTS = 4  # hwbench's run_serve warms up with 4 requests; vLLM's --num-warmups 4
-KV_CACHE_GB = "1"
 SEED = 0
 # vLLM's random prompts are decoded to text and re-encoded; with this tokenizer some come
 # back 129-130 tokens long, which a server limited to 128 + 32 refuses, so the one server
@@ -52,13 +47,6 @@ FIELDS = (
     "output_throughput", "median_ttft_ms", "mean_ttft_ms", "median_tpot_ms", "mean_tpot_ms",
     "median_itl_ms",
 )  # fmt: skip
-
-
-def checkpoint() -> Path:
-    from hwbench.checkpoint import checkpoint_dir
-    from hwbench.workloads import make_workload
-
-    return checkpoint_dir(make_workload(WORKLOAD, SIZE)).directory
 
 
 def hwbench_client(base_url: str, rate: float, n: int, text: bool = False) -> dict:
@@ -142,12 +130,7 @@ def child(arm: str, base_url: str, rate: float, n: int, out: Path) -> None:
 
 
 def run_arm(arm: str, base_url: str, rate: float, n: int, tmp: Path) -> dict:
-    out = tmp / f"{arm}-{time.monotonic_ns()}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), ARM, arm, base_url, str(rate), str(n)]
-    done = subprocess.run([*cmd, str(out)], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not out.exists():
-        raise RuntimeError(f"{arm} client failed: {done.stderr[-2000:]}")
-    return json.loads(out.read_text())
+    return run_self(__file__, [ARM, arm, base_url, str(rate), str(n)], f"{arm}-client", tmp)
 
 
 def main() -> None:
