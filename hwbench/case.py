@@ -72,6 +72,10 @@ class Case:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def outcome(self, status: str, reason: str) -> dict[str, Any]:
+        """The record of a case that was not measured: failed or skipped, and why."""
+        return {"key": self.key(), "status": status, "reason": reason}
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
         return cls(**{**data, "harness": HarnessConfig(**data["harness"])})

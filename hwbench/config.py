@@ -89,6 +89,7 @@ class Suite:
     model_path: str | None = None
     seed: int = 0
     case_timeout_s: float = 600.0
+    live_cases: int | None = None  # cases loaded at once when interleaving; None: by size
     check_only: bool = False  # parity only, no timing
     harness: HarnessConfig = field(default_factory=HarnessConfig)
     # generate and serve: token counts (None: the size's default) and the serve load
@@ -115,6 +116,8 @@ class Suite:
             raise UsageError(f"batch sizes must be >= 1, got {list(self.batches)}")
         if self.case_timeout_s <= 0:
             raise UsageError(f"case timeout must be > 0 seconds, got {self.case_timeout_s}")
+        if self.live_cases is not None and self.live_cases < 1:
+            raise UsageError(f"live cases must be >= 1, got {self.live_cases}")
         if "hf" in self.workloads and not self.model_path:
             raise UsageError("workload 'hf' needs --model PATH (a Hugging Face model directory)")
         for name in ("prompt_len", "output_len"):
@@ -142,6 +145,7 @@ SUITE_TYPES: dict[str, tuple[type, type | None]] = {
     "model_path": (str, None),
     "seed": (int, None),
     "case_timeout_s": ((int, float), None),  # type: ignore[dict-item]
+    "live_cases": (int, None),
     "workloads": (list, str),
     "sizes": (list, str),
     "targets": (list, str),

@@ -1,11 +1,18 @@
-"""Warm-up, loop calibration, the timing loop and its adaptive stopping rule (DESIGN.md s.4)."""
+"""Warm-up, loop calibration, the timing loop and its adaptive stopping rule (DESIGN.md s.4).
+
+A case can be measured in one go (`measure`) or in slices (`Sampler`) that the runner takes
+in turns with other cases' slices, so that each case's samples come from several moments of
+the run rather than one (Google Benchmark's random interleaving does the same; on a shared
+machine whose speed changes for tens of seconds at a time, it keeps a slow spell from
+deciding one case's median).
+"""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hwbench.backends.base import Timer
 from hwbench.errors import UsageError
@@ -24,6 +31,7 @@ class HarnessConfig:
     target_rel_ci: float = 0.01  # stop when the median's 95% CI is within +-1%
     time_budget_s: float = 5.0  # ... or when sampling has lasted this long
     max_samples: int = 100_000
+    passes: int = 3  # slices a case's sampling is split into when cases are interleaved
 
     def __post_init__(self) -> None:
         for name in ("warmup_s", "min_sample_s", "min_time_s", "target_rel_ci"):
@@ -33,6 +41,8 @@ class HarnessConfig:
             raise UsageError(f"time budget must be > 0 seconds, got {self.time_budget_s}")
         if self.min_samples < 1 or self.max_samples < self.min_samples:
             raise UsageError("harness needs 1 <= min_samples <= max_samples")
+        if self.passes < 1:
+            raise UsageError(f"passes must be >= 1, got {self.passes}")
 
 
 @dataclass
@@ -45,6 +55,8 @@ class Measurement:
     sampling_s: float = 0.0
     stop_reason: str = ""  # "converged", "time_budget" or "max_samples"
     rel_ci_halfwidth: float = math.inf
+    pass_starts: list[int] = field(default_factory=list)  # index of each slice's first sample
+    pass_times: list[float] = field(default_factory=list)  # when each slice began, Unix s
 
 
 def timed_loop(step: Callable[[], object], timer: Timer, loops: int) -> int:
@@ -78,20 +90,58 @@ def calibrate(
 
 
 def measure(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> Measurement:
-    """Time `step` (warm-up, calibration, then samples until the stopping rule); the caller
-    has already made the first run, whose cost is reported apart."""
-    result = Measurement()
-    result.warmup_runs, estimate_ns = warm_up(step, timer, config)
-    result.loops = calibrate(step, timer, estimate_ns, config)
-    start = time.perf_counter()
-    while True:
-        result.samples_ns.append(timed_loop(step, timer, result.loops) / result.loops)
-        result.sampling_s = time.perf_counter() - start
-        reason = stop_reason(result, config)
-        if reason:
-            result.stop_reason = reason
-            result.rel_ci_halfwidth = relative_ci_halfwidth(result.samples_ns)
-            return result
+    """Time `step` (warm-up, calibration, then samples until the stopping rule) in one slice;
+    the caller has already made the first run, whose cost is reported apart."""
+    sampler = Sampler(step, timer, config, passes=1)
+    sampler.sample_slice()
+    return sampler.result
+
+
+class Sampler:
+    """A case's timed loop split into `passes` slices. Slice p (1-based) samples until the
+    stopping rule holds with the minimum count and time scaled by p / passes, or until
+    sampling has lasted p / passes of the time budget; convergence is judged on all the
+    samples so far. Each slice after the first starts with one untimed sample, so that the
+    caches other cases' slices evicted are warm again."""
+
+    def __init__(
+        self, step: Callable[[], object], timer: Timer, config: HarnessConfig, passes: int
+    ) -> None:
+        self.step, self.timer, self.config, self.passes = step, timer, config, passes
+        self.result = Measurement()
+        self.result.warmup_runs, estimate_ns = warm_up(step, timer, config)
+        self.result.loops = calibrate(step, timer, estimate_ns, config)
+
+    @property
+    def done(self) -> bool:
+        finished = len(self.result.pass_starts) >= self.passes
+        return finished or self.result.stop_reason == "max_samples"
+
+    def sample_slice(self) -> None:
+        """Take the next slice's samples (none once done); the stop reason and CI are set."""
+        if self.done:
+            return
+        result, loops = self.result, self.result.loops
+        result.pass_starts.append(len(result.samples_ns))
+        result.pass_times.append(time.time())
+        share = len(result.pass_starts) / self.passes
+        config = replace(
+            self.config,
+            min_samples=max(1, math.ceil(self.config.min_samples * share)),
+            min_time_s=self.config.min_time_s * share,
+            time_budget_s=self.config.time_budget_s * share,
+        )
+        if len(result.pass_starts) > 1:
+            timed_loop(self.step, self.timer, loops)
+        start = time.perf_counter() - result.sampling_s
+        while True:
+            result.samples_ns.append(timed_loop(self.step, self.timer, loops) / loops)
+            result.sampling_s = time.perf_counter() - start
+            reason = stop_reason(result, config)
+            if reason:
+                result.stop_reason = reason
+                result.rel_ci_halfwidth = relative_ci_halfwidth(result.samples_ns)
+                return
 
 
 def stop_reason(result: Measurement, config: HarnessConfig) -> str:

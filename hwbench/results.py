@@ -10,6 +10,9 @@ Schema history (bump SCHEMA_VERSION on any change a reader must know about):
      ttft, tpot, itl, e2el in ms, request/output/total-token throughput, goodput) and
      `throughput_unit`; the record adds token_times_s (generate), requests and server_log
      (serve); their roofline block is one decode step, or absent (serve)
+     Also in 3, optional (older readers may ignore them): a step case's pass_starts, the index
+     in samples_ns where each interleaved pass began ([0]: measured in one go), and
+     pass_times, when each began (Unix seconds)
 """
 
 from __future__ import annotations

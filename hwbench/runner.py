@@ -1,4 +1,9 @@
-"""Runs a suite: each case in its own worker process with a timeout, results saved after each."""
+"""Runs a suite: each case in its own worker process with a timeout, results saved after each.
+
+Step cases (latency, throughput) that can be forked are measured interleaved (hwbench.interleave)
+in groups of up to `live_cases` at once; the others (generate, serve, --check-only, a case
+needing a fresh interpreter, or a suite of one pass) one after another, each in one go.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,16 @@ from hwbench.case import Case, expand
 from hwbench.config import Suite
 from hwbench.env import fingerprint
 from hwbench.errors import UsageError
+from hwbench.interleave import run_interleaved
 from hwbench.llm_case import CASE_INDEX_ENV, LOG_DIR_ENV
 from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
 from hwbench.scenarios.serve import rate_text
-from hwbench.worker_process import Timeout, run_worker
+from hwbench.worker_process import Timeout, can_fork, death_reason, run_worker
 
-STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
+# Cases kept loaded at once when interleaving, by size, unless the suite says (memory: a
+# loaded tiny case took 70-85 MiB of its own on the 2-core VM, a full-size one a model's worth).
+LIVE_CASES = {"tiny": 64, "small": 8, "full": 1}
 
 
 def device_status(suite: Suite) -> dict[str, dict[str, Any]]:
@@ -76,32 +84,26 @@ def run_in_worker(
                 case_file, record_file, stderr_path, env or dict(os.environ), timeout_s, preload
             )
         except Timeout:
-            return failed(case, f"timed out after {timeout_s:g} s")
+            return case.outcome("failed", f"timed out after {timeout_s:g} s")
         if record_file.exists():
             return json.loads(record_file.read_text())
-        tail = stderr_path.read_text()[-STDERR_TAIL:].strip() if stderr_path.exists() else ""
-        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
-        return failed(case, f"worker {how}" + (f": {tail}" if tail else ""))
+        return case.outcome("failed", death_reason(code, stderr_path))
 
 
-def failed(case: Case, reason: str) -> dict[str, Any]:
-    return {"key": case.key(), "status": "failed", "reason": reason}
-
-
-def skipped(case: Case, reason: str) -> dict[str, Any]:
-    return {"key": case.key(), "status": "skipped", "reason": reason}
+OnCase = Callable[[Case, dict[str, Any] | None, float], None]
 
 
 def run_suite(
     suite: Suite,
     out_dir: Path,
     machine: str,
-    on_case: Callable[[Case, dict[str, Any] | None], None] = lambda c, r: None,
+    on_case: OnCase = lambda c, r, f: None,
 ) -> tuple[dict[str, Any], Path]:
     """Run every case of `suite`, saving the result file after each; returns it and its path.
 
-    `on_case(case, None)` is called as a case starts and `on_case(case, record)` as it ends.
-    On Ctrl-C the file keeps every finished case and KeyboardInterrupt propagates.
+    `on_case(case, None, fraction)` is called as a case (or a pass of it) starts and ends,
+    with the fraction of it done, and `on_case(case, record, 1.0)` as it ends. On Ctrl-C the
+    file keeps every finished case and KeyboardInterrupt propagates.
     """
     check_writable(out_dir)
     cases = expand(suite)
@@ -116,19 +118,52 @@ def run_suite(
     env = {PEAKS_DIR_ENV: str(out_dir / machine), **os.environ}
     env[LOG_DIR_ENV] = str(path.with_name(path.stem + "-logs"))  # server logs, beside the result
     preload = worker_preload(suite)
-    for index, case in enumerate(cases):
-        on_case(case, None)
-        reason = skip_reason(case, devices)
-        case_env = {**env, CASE_INDEX_ENV: str(index)}
-        record = (
-            skipped(case, reason)
-            if reason
-            else run_in_worker(case, suite.case_timeout_s, case_env, preload)
-        )
-        document["cases"].append(record)
+
+    slots: list[dict[str, Any] | None] = [None] * len(cases)  # the file keeps the suite's order
+    position = {id(case): index for index, case in enumerate(cases)}
+
+    def finish(case: Case, record: dict[str, Any]) -> None:
+        slots[position[id(case)]] = record
+        document["cases"] = [r for r in slots if r is not None]
         results.save(document, path)
-        on_case(case, record)
+        on_case(case, record, 1.0)
+
+    group: list[tuple[Case, dict[str, str]]] = []
+
+    def run_group() -> None:
+        if group:
+            passes = group[0][0].harness.passes
+            timeout = suite.case_timeout_s
+            run_interleaved(group, passes, timeout, preload, suite.seed, finish, on_case)
+            group.clear()
+
+    for index, case in enumerate(cases):
+        case_env = {**env, CASE_INDEX_ENV: str(index)}
+        reason = skip_reason(case, devices)
+        if reason:
+            on_case(case, None, 0.0)
+            finish(case, case.outcome("skipped", reason))
+        elif interleavable(case, case_env):
+            if group and len(group) >= live_cases(suite, group[0][0], case):
+                run_group()
+            group.append((case, case_env))
+        else:
+            run_group()
+            on_case(case, None, 0.0)
+            finish(case, run_in_worker(case, suite.case_timeout_s, case_env, preload))
+    run_group()
     return document, path
+
+
+def interleavable(case: Case, env: dict[str, str]) -> bool:
+    """Whether `case` is timed in passes interleaved with others (see the module's note)."""
+    kind = lookup("scenarios", case.scenario).kind
+    return kind == "step" and case.harness.passes > 1 and not case.check_only and can_fork(env)
+
+
+def live_cases(suite: Suite, *cases: Case) -> int:
+    """How many cases a group may hold: the suite's setting, else by the cases' size."""
+    return suite.live_cases or min(LIVE_CASES.get(c.size, 1) for c in cases)
 
 
 def worker_preload(suite: Suite) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import json
 import sys
 import time
 import traceback
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from hwbench.backends.base import Device
 from hwbench.case import Case
 from hwbench.config import Target
 from hwbench.engines.base import Engine, Session, cast_inputs
-from hwbench.harness import measure
+from hwbench.harness import Sampler
 from hwbench.llm_case import run_generate, run_serve
 from hwbench.registry import lookup
 from hwbench.results import save
+from hwbench.stats import relative_ci_halfwidth
 from hwbench.workloads import make_workload
 from hwbench.workloads.base import Workload
 
@@ -36,7 +38,19 @@ def reference_output(workload: Workload, inputs: tuple) -> Any:
 
 
 def run_case(case: Case) -> dict[str, Any]:
-    """The case's record: status, parity, metrics, raw samples."""
+    """The case's record: status, parity, metrics, raw samples, timed in one go."""
+    loaded = load_case(case)
+    if isinstance(loaded, dict):
+        return loaded
+    loaded.start(passes=1)
+    loaded.sampler.sample_slice()
+    return loaded.finish()
+
+
+def load_case(case: Case) -> dict[str, Any] | TimedCase:
+    """A step case prepared, run once and parity-checked, ready to time; or the case's final
+    record when there is nothing to time (skipped, failed parity, --check-only) or it is a
+    generate or serve case, which measure themselves."""
     target = case.parsed_target
     workload = make_workload(case.workload, case.size, case.seed, case.model_path)
     device = lookup("devices", target.device)()
@@ -59,14 +73,65 @@ def run_case(case: Case) -> dict[str, Any]:
     record["parity"] = verdict = parity.compare(reference, session.to_cpu(output), precision)
     if not verdict["passed"]:
         return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
-    if case.check_only:
-        reason = "parity checked; not timed (--check-only)"
-        return {**record, "status": "ok", "reason": reason, "session": session.details()}
-    record.update(status="ok", reason="", **timed(session, placed, device, case))
-    step_s = record["metrics"]["latency_ms"]["p50"] / 1e3
-    record["roofline"] = roofline.for_case(workload, case.batch, target.dtype, step_s, device)
     record["session"] = session.details()
-    return record
+    if case.check_only:
+        return {**record, "status": "ok", "reason": "parity checked; not timed (--check-only)"}
+    return TimedCase(case, workload, device, session, placed, record)
+
+
+class TimedCase:
+    """A step case ready to time: `start` warms up and calibrates, then the runner takes the
+    sampler's slices (one, or several interleaved with other cases), then `finish`."""
+
+    def __init__(
+        self,
+        case: Case,
+        workload: Workload,
+        device: Device,
+        session: Session,
+        placed: Any,
+        record: dict[str, Any],
+    ) -> None:
+        self.case, self.workload, self.device, self.record = case, workload, device, record
+        self.step = lambda: session.run(placed)
+        self.sampler: Sampler | None = None
+
+    def start(self, passes: int) -> Sampler:
+        self.device.reset_peak_memory()
+        self.sampler = Sampler(self.step, self.device.timer(), self.case.harness, passes)
+        return self.sampler
+
+    def finish(self) -> dict[str, Any]:
+        """The ok record from the samples taken so far."""
+        assert self.sampler is not None, "start() first"
+        measurement, memory = self.sampler.result, self.device.memory()
+        if not self.sampler.done:  # the run was interrupted between its passes
+            measurement.stop_reason = "interrupted"
+            measurement.rel_ci_halfwidth = relative_ci_halfwidth(measurement.samples_ns)
+        metrics = lookup("scenarios", self.case.scenario)().metrics(measurement, self.case.batch)
+        step_s = metrics["latency_ms"]["p50"] / 1e3
+        target = self.case.parsed_target
+        return {
+            **self.record,
+            "status": "ok",
+            "reason": "",
+            "metrics": metrics,
+            "samples_ns": measurement.samples_ns,
+            "loops": measurement.loops,
+            "warmup_runs": measurement.warmup_runs,
+            "sampling_s": measurement.sampling_s,
+            "stop_reason": measurement.stop_reason,
+            "rel_ci_halfwidth": measurement.rel_ci_halfwidth,
+            "pass_starts": measurement.pass_starts,
+            "pass_times": measurement.pass_times,
+            "memory": {
+                "peak_allocated": memory.peak_allocated,
+                "peak_reserved": memory.peak_reserved,
+            },
+            "roofline": roofline.for_case(
+                self.workload, self.case.batch, target.dtype, step_s, self.device
+            ),
+        }
 
 
 def first_run(
@@ -91,21 +156,38 @@ def first_run(
     return session, placed, output
 
 
-def timed(session: Session, placed: Any, device: Device, case: Case) -> dict[str, Any]:
-    """Samples, metrics and peak memory of the timed loop."""
-    device.reset_peak_memory()
-    measurement = measure(lambda: session.run(placed), device.timer(), case.harness)
-    memory = device.memory()
+def failed_record(case: Case, error: Exception) -> dict[str, Any]:
+    """The record of a case whose worker raised: the suite records it and goes on."""
     return {
-        "metrics": lookup("scenarios", case.scenario)().metrics(measurement, case.batch),
-        "samples_ns": measurement.samples_ns,
-        "loops": measurement.loops,
-        "warmup_runs": measurement.warmup_runs,
-        "sampling_s": measurement.sampling_s,
-        "stop_reason": measurement.stop_reason,
-        "rel_ci_halfwidth": measurement.rel_ci_halfwidth,
-        "memory": {"peak_allocated": memory.peak_allocated, "peak_reserved": memory.peak_reserved},
+        "key": case.key(),
+        "status": "failed",
+        "reason": f"{type(error).__name__}: {error}",
+        "traceback": traceback.format_exc(),
     }
+
+
+def serve_case(case_json: dict[str, Any], passes: int, conn: Connection) -> None:
+    """An interleaved case's worker (hwbench.worker_process.LiveWorker): load the case and
+    reply {"record": ...} if there is nothing to time, else {"loaded": True}; then answer
+    {"op": "slice"} with {"done": bool} after timing the next slice, and {"op": "finish"}
+    with {"record": ...}. A failure replies with the failed record; the end of the runner's
+    connection ends it."""
+    case = Case.from_json(case_json)
+    try:
+        loaded = load_case(case)
+        if isinstance(loaded, dict):
+            conn.send({"record": loaded})
+            return
+        sampler = loaded.start(passes)
+        conn.send({"loaded": True})
+        while conn.recv()["op"] == "slice":
+            sampler.sample_slice()
+            conn.send({"done": sampler.done})
+        conn.send({"record": loaded.finish()})
+    except EOFError:
+        return
+    except Exception as error:
+        conn.send({"record": failed_record(case, error)})
 
 
 def main(argv: list[str]) -> int:
@@ -113,13 +195,8 @@ def main(argv: list[str]) -> int:
     case = Case.from_json(json.loads(case_path.read_text()))
     try:
         record = run_case(case)
-    except Exception as error:  # the case failed; the suite records it and goes on
-        record = {
-            "key": case.key(),
-            "status": "failed",
-            "reason": f"{type(error).__name__}: {error}",
-            "traceback": traceback.format_exc(),
-        }
+    except Exception as error:
+        record = failed_record(case, error)
     save(record, record_path)
     return 0
 

@@ -20,11 +20,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 # Read when a case runs, not when a module is imported: a forked worker may take a new value.
 RUNTIME_PREFIX = "HWBENCH_"
 BASE_PRELOAD = ("hwbench.worker",)
+STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
 
 
 class Timeout(Exception):
@@ -138,8 +141,8 @@ def _kill_session(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _forked_main(case: str, record: str, stderr: str, env: dict[str, str]) -> None:
-    """A forked worker: its own session (so a timeout kills all it starts), stdout to
+def _become_worker(stderr: str, env: dict[str, str]) -> None:
+    """In a forked worker: its own session (so a timeout kills all it starts), stdout to
     /dev/null and stderr to a file as a spawned worker has, the case's environment."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -148,10 +151,94 @@ def _forked_main(case: str, record: str, stderr: str, env: dict[str, str]) -> No
     os.dup2(err, 2)
     os.environ.clear()
     os.environ.update(env)
-    from hwbench.worker import main
 
-    code = main([case, record])
+
+def _exit_worker(code: int) -> None:
     atexit._run_exitfuncs()  # as a spawned interpreter would at exit (engines' shutdown hooks)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _forked_main(case: str, record: str, stderr: str, env: dict[str, str]) -> None:
+    _become_worker(stderr, env)
+    from hwbench.worker import main
+
+    _exit_worker(main([case, record]))
+
+
+def death_reason(code: int, stderr_file: Path) -> str:
+    """Why a worker that wrote no record failed: how it ended and the tail of its stderr."""
+    tail = stderr_file.read_text()[-STDERR_TAIL:].strip() if stderr_file.exists() else ""
+    how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    return f"worker {how}" + (f": {tail}" if tail else "")
+
+
+class WorkerDied(Exception):
+    """A live worker ended without answering; `code` is its exit code (negative: signal)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def can_fork(env: Mapping[str, str]) -> bool:
+    """Whether a worker with environment `env` can be forked (else it needs a fresh
+    interpreter, and only the one-shot `run_worker` starts those)."""
+    return _server.usable_for(env)
+
+
+class LiveWorker:
+    """A worker forked from the fork server that stays up between requests (interleaved
+    cases): it loads `case_json`, then answers each `request` (hwbench.worker.serve_case)."""
+
+    def __init__(
+        self,
+        case_json: dict[str, Any],
+        passes: int,
+        stderr_file: Path,
+        env: Mapping[str, str],
+        preload: Iterable[str] = (),
+    ) -> None:
+        context = _server.start(preload)
+        self._conn, child_conn = context.Pipe()
+        args = (case_json, passes, child_conn, str(stderr_file), dict(env))
+        self._process = context.Process(target=_live_main, args=args, name="hwbench-worker")
+        self._process.start()
+        child_conn.close()
+
+    def receive(self, timeout_s: float) -> dict[str, Any]:
+        """The worker's next reply; Timeout (after killing it) or WorkerDied."""
+        if not self._conn.poll(timeout_s):
+            self.close()
+            raise Timeout
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            self._process.join()
+            raise WorkerDied(self._process.exitcode or 0) from None
+
+    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        with contextlib.suppress(BrokenPipeError, OSError):  # it died; receive() says how
+            self._conn.send(message)
+        return self.receive(timeout_s)
+
+    def close(self, grace_s: float = 0.0) -> None:
+        """Wait up to `grace_s` for the worker to exit, then kill it and whatever it started."""
+        self._process.join(grace_s)
+        if self._process.pid is not None:
+            _kill_session(self._process.pid)
+            if self._process.exitcode is None:
+                self._process.kill()  # it may not have made its own session yet
+        self._process.join()
+        self._conn.close()
+
+
+def _live_main(
+    case_json: dict[str, Any], passes: int, conn: Connection, stderr: str, env: dict[str, str]
+) -> None:
+    _become_worker(stderr, env)
+    from hwbench.worker import serve_case
+
+    serve_case(case_json, passes, conn)
+    _exit_worker(0)

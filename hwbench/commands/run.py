@@ -41,7 +41,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     run.add_argument("--machine", help="folder name for this machine (default: host name)")
     run.add_argument("--time-budget", type=float, help="seconds of sampling per case at most")
-    run.add_argument("--timeout", type=float, help="seconds before a case's worker is killed")
+    run.add_argument(
+        "--timeout", type=float, help="seconds before a case's worker is killed (per pass)"
+    )
+    run.add_argument(
+        "--passes",
+        type=int,
+        help="split each latency/throughput case's sampling into N passes taken in turns with "
+        "the other cases (default 3; 1: each case in one go)",
+    )
+    run.add_argument(
+        "--live-cases",
+        type=int,
+        help="cases kept loaded at once while interleaving (default by size: tiny 64, "
+        "small 8, full 1)",
+    )
     run.add_argument("--seed", type=int, help="seed for weights and inputs")
     run.add_argument("--json", action="store_true", help="print the result document as JSON")
     run.add_argument(
@@ -110,6 +124,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "model_path": args.model,
         "seed": args.seed,
         "case_timeout_s": args.timeout,
+        "live_cases": args.live_cases,
         "check_only": args.check_only or None,
         "prompt_len": args.prompt_len,
         "output_len": args.output_len,
@@ -122,8 +137,10 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         suite = load_suite(args.suite, **overrides)
     else:
         suite = suite_from_dict({}, "command line", **overrides)
-    if args.time_budget is not None:
-        suite = replace(suite, harness=replace(suite.harness, time_budget_s=args.time_budget))
+    harness = {"time_budget_s": args.time_budget, "passes": args.passes}
+    harness = {k: v for k, v in harness.items() if v is not None}
+    if harness:
+        suite = replace(suite, harness=replace(suite.harness, **harness))
     if args.dtype and not targets:
         dtyped = tuple(Target.parse(str(t), args.dtype) for t in suite.targets)
         suite = replace(suite, targets=dtyped)
@@ -141,12 +158,13 @@ def main(args: argparse.Namespace) -> int:
     )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=len(expand(suite)))
+        done: dict[int, float] = {}  # fraction of each case measured
 
-        def on_case(case: Case, record: dict[str, Any] | None) -> None:
+        def on_case(case: Case, record: dict[str, Any] | None, fraction: float) -> None:
+            progress.advance(task, fraction - done.get(id(case), 0.0))
+            done[id(case)] = fraction
             if record is None:
                 progress.update(task, description=case.label())
-            else:
-                progress.advance(task)
 
         document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
     if args.json:

@@ -33,6 +33,8 @@ def assert_usage_error(result, *fragments):
         (["--size", "huge"], ["unknown size 'huge'", "full, small, tiny"]),
         (["--batch", "x"], ["--batch takes integers"]),
         (["--dtype", "fp64"], ["unknown dtype 'fp64'"]),
+        (["--passes", "0"], ["passes must be >= 1"]),
+        (["--live-cases", "0"], ["live cases must be >= 1"]),
     ],
 )
 def test_unknown_names_list_the_valid_ones(tmp_path, args, fragments):

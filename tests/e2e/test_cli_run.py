@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import psutil
+import pytest
 
 from hwbench import results
 from tests.conftest import hwbench_cmd
@@ -99,7 +100,44 @@ def test_failing_backends_are_recorded_and_the_suite_goes_on(tmp_path, plugin_en
     assert all(c["status"] == "failed" for e, c in by_engine.items() if e != "torch")
 
 
-def test_ctrl_c_keeps_finished_cases_and_leaves_no_worker(tmp_path, plugin_env):
+@pytest.mark.parametrize(("live_cases", "interleaved"), [("4", True), ("1", False)])
+def test_passes_take_turns_across_the_cases_kept_live(tmp_path, live_cases, interleaved):
+    proc = run(
+        "--workload",
+        "mlp",
+        "--target",
+        "torch@cpu",
+        "--scenario",
+        "latency,throughput",
+        "--batch",
+        "1",
+        "--passes",
+        "3",
+        "--live-cases",
+        live_cases,
+        "--out",
+        str(tmp_path),
+        *QUICK,
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, second = results.load(result_files(tmp_path)[0])["cases"]
+    assert [first["key"]["scenario"], second["key"]["scenario"]] == ["latency", "throughput"]
+    for case in (first, second):
+        assert case["status"] == "ok"
+        assert len(case["pass_starts"]) == 3 and case["pass_starts"][0] == 0
+        assert case["pass_starts"] == sorted(set(case["pass_starts"]))  # samples in each pass
+        assert case["stop_reason"] in {"converged", "time_budget"}
+    if interleaved:  # the second case's first pass comes between the first case's passes
+        assert first["pass_times"][0] < second["pass_times"][0] < first["pass_times"][1]
+    else:  # one live case at a time: its passes back to back
+        assert first["pass_times"][2] < second["pass_times"][0]
+
+
+@pytest.mark.parametrize("passes", ["1", "3"])
+def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, passes):
+    """In one go, the finished case is kept; interleaved, the case with one pass of three
+    timed is saved from it, marked interrupted. Either way no worker is left."""
+    mark = tmp_path / "hanging"
     proc = subprocess.Popen(
         hwbench_cmd(
             "run",
@@ -111,6 +149,8 @@ def test_ctrl_c_keeps_finished_cases_and_leaves_no_worker(tmp_path, plugin_env):
             "torch@cpu",
             "--target",
             "test-hang@cpu",
+            "--passes",
+            passes,
             "--out",
             str(tmp_path),
             *QUICK,
@@ -118,23 +158,22 @@ def test_ctrl_c_keeps_finished_cases_and_leaves_no_worker(tmp_path, plugin_env):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=plugin_env,
+        env={**plugin_env, "HWBENCH_TEST_HANG_MARK": str(mark)},
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        files = result_files(tmp_path)
-        if files and len(json.loads(files[0].read_text())["cases"]) == 1:
-            break
+    while time.monotonic() < deadline and not mark.exists():
         time.sleep(0.2)
-    time.sleep(1.0)  # the hanging case's worker is running now
+    assert mark.exists(), "the hanging case should have started"
     workers = psutil.Process(proc.pid).children(recursive=True)
-    assert workers, "the second case should be running in a worker"
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     cases = results.load(result_files(tmp_path)[0])["cases"]
     assert [c["status"] for c in cases] == ["ok"]
+    expected = {"1": ("converged", "time_budget"), "3": ("interrupted",)}[passes]
+    assert cases[0]["stop_reason"] in expected
+    assert len(cases[0]["pass_starts"]) == 1
     psutil.wait_procs(workers, timeout=10)
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
 

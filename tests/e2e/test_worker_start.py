@@ -60,3 +60,16 @@ def assert_gone(pid: int) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"process {pid} that the worker started is still running")
+
+
+def test_a_worker_dying_between_passes_fails_only_its_case(tmp_path, plugin_env):
+    proc = run(
+        "--workload", "mlp", "--scenario", "latency", "--passes", "3",
+        "--target", "torch@cpu", "--target", "test-crash-later@cpu", "--out", str(tmp_path),
+        *QUICK, env=plugin_env,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    ok, crashed = results.load(result_files(tmp_path)[0])["cases"]
+    assert crashed["status"] == "failed"
+    assert crashed["reason"].startswith("worker killed by signal 9"), crashed["reason"]
+    assert ok["status"] == "ok" and len(ok["pass_starts"]) == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -64,6 +65,8 @@ class HangingEngine(Engine):
         *,
         example_inputs: Any = None,
     ) -> Session:
+        if mark := os.environ.get("HWBENCH_TEST_HANG_MARK"):
+            Path(mark).touch()  # tells a test the hang has begun
         time.sleep(3600)
         raise AssertionError("unreachable")
 
@@ -141,3 +144,35 @@ class EnvironmentEngine(TorchEager):
         if os.environ.get("HWBENCH_TEST_EXPECT") != "this case":
             os._exit(3)
         return super().prepare(workload, device, dtype, options)
+
+
+class CrashLaterSession(EagerSession):
+    """Kills its process on the first run after a pause of 50 ms or more, as an interleaved
+    case's second pass makes."""
+
+    last_run: float | None = None
+
+    def run(self, placed: Any) -> Any:
+        now = time.monotonic()
+        if self.last_run is not None and now - self.last_run > 0.05:
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.last_run = now
+        return super().run(placed)
+
+
+class CrashingLaterEngine(TorchEager):
+    """Eager torch that dies between interleaved passes."""
+
+    name = "test-crash-later"
+
+    def prepare(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
+    ) -> Session:
+        session = super().prepare(workload, device, dtype, options)
+        return CrashLaterSession(session.model, device, dtype)

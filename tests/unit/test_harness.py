@@ -5,7 +5,7 @@ import pytest
 from hwbench.backends.base import Timer
 from hwbench.backends.cpu import CPU
 from hwbench.errors import UsageError
-from hwbench.harness import HarnessConfig, measure
+from hwbench.harness import HarnessConfig, Sampler, measure
 
 QUICK = dict(warmup_s=0.01, min_samples=5, min_time_s=0.05, time_budget_s=2.0)
 
@@ -75,7 +75,9 @@ def test_warm_up_runs_before_sampling():
     assert result.warmup_runs >= 7
 
 
-@pytest.mark.parametrize("bad", [{"time_budget_s": 0}, {"min_samples": 0}, {"warmup_s": -1}])
+@pytest.mark.parametrize(
+    "bad", [{"time_budget_s": 0}, {"min_samples": 0}, {"warmup_s": -1}, {"passes": 0}]
+)
 def test_bad_settings_are_usage_errors(bad):
     with pytest.raises(UsageError):
         HarnessConfig(**bad)
@@ -93,3 +95,49 @@ def test_one_slow_warm_up_step_does_not_leave_samples_short():
     config = HarnessConfig(**{**QUICK, "warmup_runs": 1, "warmup_s": 0})
     result = measure(step, CPU().timer(), config)
     assert result.loops > 1000
+
+
+def test_measure_takes_one_slice():
+    result = measure(lambda: time.sleep(0.001), CPU().timer(), HarnessConfig(**QUICK))
+    assert result.pass_starts == [0]
+    assert len(result.pass_times) == 1
+
+
+def test_slices_split_the_time_budget_and_the_last_one_decides_the_stop():
+    config = HarnessConfig(**{**QUICK, "target_rel_ci": 0.0, "time_budget_s": 0.6})
+    sampler = Sampler(lambda: time.sleep(0.001), CPU().timer(), config, passes=3)
+    spent = []
+    for _ in range(3):
+        assert not sampler.done
+        before = sampler.result.sampling_s
+        sampler.sample_slice()
+        spent.append(sampler.result.sampling_s - before)
+    assert sampler.done
+    result = sampler.result
+    assert len(result.pass_starts) == 3 and result.pass_starts[0] == 0
+    assert result.pass_starts == sorted(set(result.pass_starts))  # every slice took samples
+    assert all(0.15 <= s < 0.5 for s in spent)  # ~a third of the budget each (never converges)
+    assert 0.6 <= result.sampling_s < 1.0
+    assert result.stop_reason == "time_budget"
+    assert result.pass_times == sorted(result.pass_times)
+
+
+def test_a_converging_case_spends_the_minimum_time_split_across_slices():
+    config = HarnessConfig(**{**QUICK, "target_rel_ci": 0.5, "min_time_s": 0.3})
+    sampler = Sampler(lambda: time.sleep(0.001), CPU().timer(), config, passes=3)
+    sampler.sample_slice()
+    assert 0.1 <= sampler.result.sampling_s < 0.3  # a third of the minimum time, not all of it
+    sampler.sample_slice()
+    sampler.sample_slice()
+    assert sampler.result.stop_reason == "converged"
+    assert 0.3 <= sampler.result.sampling_s < 0.9
+
+
+def test_max_samples_ends_the_case_before_its_last_pass():
+    config = HarnessConfig(**{**QUICK, "min_samples": 3, "max_samples": 4, "target_rel_ci": 0})
+    sampler = Sampler(lambda: None, CPU().timer(), config, passes=3)
+    sampler.sample_slice()  # its third of the budget is far more than 4 samples of nothing
+    assert sampler.done and sampler.result.stop_reason == "max_samples"
+    sampler.sample_slice()
+    assert len(sampler.result.samples_ns) == 4
+    assert sampler.result.pass_starts == [0]

@@ -1,0 +1,125 @@
+"""Interleaved cases: each case's sampling split into passes, taken in turns across a group.
+
+The group's cases are loaded in live workers (one process each, forked from the fork server)
+during the first pass, which times each case's first slice right after loading it; each later
+pass visits the cases still running in a shuffled order (seeded), so no case always follows
+the same neighbour. A case ends after its last pass (or early, at max_samples) and its
+record is made from all its slices. A crash or a timeout fails only its own case. On Ctrl-C,
+each case with at least one slice timed (but the one being timed) is saved from the slices it
+has, with stop_reason "interrupted"; nothing measured is thrown away.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hwbench.case import Case
+from hwbench.worker_process import LiveWorker, Timeout, WorkerDied, death_reason
+
+Finish = Callable[[Case, dict[str, Any]], None]
+OnCase = Callable[[Case, dict[str, Any] | None, float], None]
+FINISH_GRACE_S = 10.0  # for a worker to exit on its own after its last reply
+
+
+class _Member:
+    """One case of the group and its live worker (None once it has finished)."""
+
+    def __init__(self, case: Case, env: dict[str, str], stderr_file: Path) -> None:
+        self.case, self.env, self.stderr_file = case, env, stderr_file
+        self.worker: LiveWorker | None = None
+        self.slices = 0  # timed so far
+        self.busy = False  # a request is in flight
+
+
+def run_interleaved(
+    group: list[tuple[Case, dict[str, str]]],
+    passes: int,
+    timeout_s: float,
+    preload: tuple[str, ...],
+    seed: int,
+    finish: Finish,
+    on_case: OnCase,
+) -> None:
+    """Measure `group` (cases and their environments) in `passes` interleaved passes;
+    `finish(case, record)` as each ends. On any exit, no worker is left running."""
+    with tempfile.TemporaryDirectory(prefix="hwbench-cases-") as tmp:
+        members = [_Member(c, e, Path(tmp, f"stderr-{i}.txt")) for i, (c, e) in enumerate(group)]
+        try:
+            for pass_index in range(passes):
+                order = list(members)
+                if pass_index:
+                    random.Random(seed * 1009 + pass_index).shuffle(order)
+                for member in order:
+                    if pass_index == 0:
+                        on_case(member.case, None, 0.0)
+                        _load(member, passes, timeout_s, preload, finish)
+                    elif member.worker is not None:
+                        on_case(member.case, None, pass_index / passes)
+                    if member.worker is not None:
+                        _slice(member, timeout_s, finish)
+                    if member.worker is not None:  # still going
+                        on_case(member.case, None, (pass_index + 1) / passes)
+        except KeyboardInterrupt:
+            _save_interrupted(members, finish)
+            raise
+        finally:
+            for member in members:
+                if member.worker is not None:
+                    member.worker.close()
+
+
+def _load(
+    member: _Member, passes: int, timeout_s: float, preload: tuple[str, ...], finish: Finish
+) -> None:
+    member.worker = LiveWorker(
+        member.case.to_json(), passes, member.stderr_file, member.env, preload
+    )
+    reply = _ask(member, None, timeout_s)
+    if "record" in reply:  # nothing to time (skipped, parity failed), or it failed
+        _end(member, reply["record"], finish)
+
+
+def _slice(member: _Member, timeout_s: float, finish: Finish) -> None:
+    member.busy = True
+    reply = _ask(member, {"op": "slice"}, timeout_s)
+    member.busy, member.slices = False, member.slices + 1
+    if "record" not in reply and reply["done"]:
+        reply = _ask(member, {"op": "finish"}, timeout_s)
+    if "record" in reply:
+        _end(member, reply["record"], finish)
+
+
+def _save_interrupted(members: list[_Member], finish: Finish) -> None:
+    """On Ctrl-C: the record of each case idle between slices, from the slices it has."""
+    for member in members:
+        if member.worker is None or member.busy or not member.slices:
+            continue
+        reply = _ask(member, {"op": "finish"}, FINISH_GRACE_S)
+        if reply["record"]["status"] == "ok":
+            _end(member, reply["record"], finish)
+
+
+def _ask(member: _Member, message: dict[str, Any] | None, timeout_s: float) -> dict[str, Any]:
+    """The worker's reply to `message` (None: its next reply); if it times out or dies, a
+    reply carrying the case's failed record."""
+    assert member.worker is not None
+    try:
+        if message is None:
+            return member.worker.receive(timeout_s)
+        return member.worker.request(message, timeout_s)
+    except Timeout:
+        reason = f"timed out after {timeout_s:g} s"
+    except WorkerDied as died:
+        reason = death_reason(died.code, member.stderr_file)
+    return {"record": member.case.outcome("failed", reason)}
+
+
+def _end(member: _Member, record: dict[str, Any], finish: Finish) -> None:
+    assert member.worker is not None
+    member.worker.close(FINISH_GRACE_S)
+    member.worker = None
+    finish(member.case, record)
