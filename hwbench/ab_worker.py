@@ -27,39 +27,24 @@ STDERR_TAIL = 600  # characters of a dead worker's stderr kept in the error
 
 
 class LoadedCase:
-    """A case prepared, parity-checked, warmed up and calibrated: its step, device and timer."""
+    """A case prepared, parity-checked, warmed up and calibrated (hwbench.worker.load_case):
+    its step, device and timer."""
 
     def __init__(self, case_json: dict[str, Any]) -> None:
-        from hwbench import parity
         from hwbench.case import Case
-        from hwbench.harness import calibrate, warm_up
-        from hwbench.registry import lookup
-        from hwbench.worker import first_run, reference_output
-        from hwbench.workloads import make_workload
+        from hwbench.worker import TimedCase, load_case
 
         self.case = case = Case.from_json(case_json)
-        target = case.parsed_target
-        self.workload = make_workload(case.workload, case.size, case.seed, case.model_path)
-        device, engine = lookup("devices", target.device)(), lookup("engines", target.engine)()
-        ok, why = engine.supports(self.workload, device, target.dtype)
-        if not ok:
-            raise UsageError(f"{case.target} cannot run {case.workload}: {why}")
-        inputs = self.workload.inputs(case.batch, seed=case.seed + 1)
-        reference = reference_output(self.workload, inputs)
-        self.record = {
-            "key": {**case.key(), "input_shapes": [list(t.shape) for t in inputs]},
-            "workload": self.workload.describe(),
-        }
-        session, placed, output = first_run(
-            engine, self.workload, device, target, inputs, self.record
-        )
-        verdict = parity.compare(reference, session.to_cpu(output), target.dtype)
-        if not verdict["passed"]:
-            raise UsageError(f"{case.target} fails parity: {verdict['reason']}")
-        self.record.update(parity=verdict, session=session.details())
-        self.step, self.device, self.timer = (lambda: session.run(placed)), device, device.timer()
-        _, self.estimate_ns = warm_up(self.step, self.timer, case.harness)
-        self.loops = calibrate(self.step, self.timer, self.estimate_ns, case.harness)
+        loaded = load_case(case)
+        if not isinstance(loaded, TimedCase):
+            if loaded["status"] == "skipped":
+                raise UsageError(f"{case.target} cannot run {case.workload}: {loaded['reason']}")
+            if loaded["status"] == "failed":
+                raise UsageError(f"{case.target} fails {loaded['reason']}")
+            raise UsageError(f"A/B times latency or throughput, not {case.scenario}")
+        self.workload, self.device, self.record = loaded.workload, loaded.device, loaded.record
+        self.step, self.timer = loaded.step, loaded.device.timer()
+        self.loops = loaded.start(passes=1).result.loops
 
     def samples(self, count: int, loops: int) -> list[float]:
         from hwbench.harness import timed_loop

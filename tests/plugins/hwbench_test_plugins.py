@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -11,64 +14,63 @@ from typing import Any
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session
+from hwbench.engines.base import Session
 from hwbench.engines.torch_eager import EagerSession, TorchEager
 from hwbench.workloads.base import Workload
 
 
-class RaisingEngine(Engine):
+class MisbehavingEngine(TorchEager):
+    """Eager torch, except that `misbehave()` runs as prepare() starts and `wrap()` may
+    replace the session it returns; each test engine overrides one of them."""
+
+    name = None  # not an engine itself (the registry takes classes whose name is a string)
+
+    def prepare(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        example_inputs: Any = None,
+    ) -> Session:
+        self.misbehave()
+        return self.wrap(super().prepare(workload, device, dtype, options))
+
+    def misbehave(self) -> None:
+        pass
+
+    def wrap(self, session: EagerSession) -> Session:
+        return session
+
+
+class RaisingEngine(MisbehavingEngine):
     """prepare() raises, as a broken backend would."""
 
     name = "test-raise"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
+    def misbehave(self) -> None:
         raise RuntimeError("backend exploded on purpose")
 
 
-class CrashingEngine(Engine):
+class CrashingEngine(MisbehavingEngine):
     """The worker process dies from a signal, as on a segfault in a native library."""
 
     name = "test-crash"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
+    def misbehave(self) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
-        raise AssertionError("unreachable")
 
 
-class HangingEngine(Engine):
+class HangingEngine(MisbehavingEngine):
     """prepare() never returns, as a deadlocked driver would."""
 
     name = "test-hang"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
+    def misbehave(self) -> None:
         if mark := os.environ.get("HWBENCH_TEST_HANG_MARK"):
             Path(mark).touch()  # tells a test the hang has begun
         time.sleep(3600)
-        raise AssertionError("unreachable")
 
 
 class PerturbedSession(EagerSession):
@@ -77,73 +79,39 @@ class PerturbedSession(EagerSession):
         return out + 0.05 * out.abs().mean() * torch.ones_like(out)
 
 
-class PerturbingEngine(TorchEager):
+class PerturbingEngine(MisbehavingEngine):
     """Computes a slightly different function: parity must catch it."""
 
     name = "test-perturb"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
-        session = super().prepare(workload, device, dtype, options)
-        return PerturbedSession(session.model, device, dtype)
+    def wrap(self, session: EagerSession) -> Session:
+        return PerturbedSession(session.model, session.device, session.dtype)
 
 
-class OrphaningEngine(TorchEager):
+class OrphaningEngine(MisbehavingEngine):
     """Starts a process it never stops (as a leaky runtime's helper would) and writes its pid
     to $HWBENCH_TEST_ORPHAN_PID; otherwise eager torch."""
 
     name = "test-orphan"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
-        import subprocess
-        import sys
-
+    def misbehave(self) -> None:
         helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-        with open(os.environ["HWBENCH_TEST_ORPHAN_PID"], "w") as pid_file:
-            pid_file.write(str(helper.pid))
-        return super().prepare(workload, device, dtype, options)
+        Path(os.environ["HWBENCH_TEST_ORPHAN_PID"]).write_text(str(helper.pid))
 
 
-class EnvironmentEngine(TorchEager):
+class EnvironmentEngine(MisbehavingEngine):
     """Fails unless the worker sees $HWBENCH_TEST_EXPECT and writes a line to stderr; writes
     its multiprocessing name ("hwbench-worker" when forked by the runner) to
     $HWBENCH_TEST_WORKER_NAME."""
 
     name = "test-env"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
-        import multiprocessing
-        import sys
-
-        with open(os.environ["HWBENCH_TEST_WORKER_NAME"], "w") as name_file:
-            name_file.write(multiprocessing.current_process().name)
+    def misbehave(self) -> None:
+        name = multiprocessing.current_process().name
+        Path(os.environ["HWBENCH_TEST_WORKER_NAME"]).write_text(name)
         print("stderr of the worker", file=sys.stderr, flush=True)
         if os.environ.get("HWBENCH_TEST_EXPECT") != "this case":
             os._exit(3)
-        return super().prepare(workload, device, dtype, options)
 
 
 class CrashLaterSession(EagerSession):
@@ -160,19 +128,10 @@ class CrashLaterSession(EagerSession):
         return super().run(placed)
 
 
-class CrashingLaterEngine(TorchEager):
+class CrashingLaterEngine(MisbehavingEngine):
     """Eager torch that dies between interleaved passes."""
 
     name = "test-crash-later"
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
-        session = super().prepare(workload, device, dtype, options)
-        return CrashLaterSession(session.model, device, dtype)
+    def wrap(self, session: EagerSession) -> Session:
+        return CrashLaterSession(session.model, session.device, session.dtype)
