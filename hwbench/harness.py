@@ -100,14 +100,19 @@ def measure(step: Callable[[], object], timer: Timer, config: HarnessConfig) -> 
 class Sampler:
     """A case's timed loop split into `passes` slices. Slice p (1-based) samples until the
     stopping rule holds with the minimum count and time (of all its samples so far) scaled by
-    p / passes, or until sampling has lasted p / passes of the time budget. Convergence is
-    judged on the slice's own samples: the rule bounds the sampling error within a moment of
-    the run; the shifts between moments, which more samples in one moment cannot shrink, are
-    what the passes average over (judged pooled, they kept 42 of 60 cases of a default run on
-    the 2-core VM sampling to the budget, where one-pass runs there had 19-22). The last
-    slice's reason is the case's `stop_reason`; `rel_ci_halfwidth` is the pooled samples'.
-    Each slice after the first starts with one untimed sample, so that the caches other
-    cases' slices evicted are warm again."""
+    p / passes, or until sampling has lasted p / passes of the time budget.
+
+    Convergence is judged on the slice's own samples, against the target times
+    sqrt(passes): P slices each known to +-t*sqrt(P) pool to about +-t when nothing drifts, so
+    a steady case costs what one pass costs. The rule bounds the sampling error within a
+    moment of the run; the shifts between moments, which more samples in one moment cannot
+    shrink, are what the passes average over. (Judged on the pooled samples, those shifts
+    kept 42 of 60 cases of a default run on the 2-core VM sampling to the budget, where
+    one-pass runs had 19-22; judged per slice against the unscaled target, a default run
+    spent 190 s sampling, where one-pass runs spent 135-168 s.) The last slice's reason is
+    the case's `stop_reason`; `rel_ci_halfwidth` is the pooled samples'. Each slice after the
+    first starts with one untimed sample, so that the caches other cases' slices evicted are
+    warm again."""
 
     def __init__(
         self, step: Callable[[], object], timer: Timer, config: HarnessConfig, passes: int
@@ -135,6 +140,7 @@ class Sampler:
             min_samples=max(1, math.ceil(self.config.min_samples * share)),
             min_time_s=self.config.min_time_s * share,
             time_budget_s=self.config.time_budget_s * share,
+            target_rel_ci=self.config.target_rel_ci * math.sqrt(self.passes),
         )
         if len(result.pass_starts) > 1:
             timed_loop(self.step, self.timer, loops)
