@@ -157,7 +157,7 @@ def same_engine_child(n: int, output_json: Path) -> None:
     prompts = prompt_ids(workload, n, PROMPT_LEN, 1)
     token_prompts = [TokensPrompt(prompt_token_ids=row.tolist()) for row in prompts]
     greedy = SamplingParams(
-        max_tokens=OUTPUT_LEN, min_tokens=OUTPUT_LEN, ignore_eos=True, temperature=0.0,
+        max_tokens=OUTPUT_LEN, ignore_eos=True, temperature=0.0,
         detokenize=False,
     )  # fmt: skip
     llm = generator.llm
@@ -311,7 +311,7 @@ def main() -> None:
         "vllm@cpu --batch N --prompt-len 128 --output-len 32`; metrics.llm.output_throughput = "
         "output tokens of all timed generations / sum of their wall times. One generation = "
         "add the N token-id prompts to LLM.llm_engine and step it until all are done (greedy, "
-        "ignore_eos, min_tokens = max_tokens, no detokenizing); timed after parity checks and "
+        "ignore_eos, no detokenizing); timed after parity checks and "
         "one warm-up generation, repeated until the harness stops (~5 s of sampling).",
         "vLLM (B): vllm.benchmarks.throughput main(), --dataset-name random --num-prompts N "
         "--random-input-len 128 --random-output-len 32 --num-warmups N --disable-detokenize "

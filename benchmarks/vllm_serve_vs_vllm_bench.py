@@ -11,7 +11,7 @@ Rounds are A B C C B A; each arm runs in a fresh child process of this script, s
 inherits another's state.
 
 Run: flock /tmp/hwbench-quiet.lock python benchmarks/vllm_serve_vs_vllm_bench.py
-(about 15-20 minutes on 2 cores)
+(about 25 minutes on 2 cores)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from rich.table import Table
 
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
-ROUNDS = 5
+ROUNDS = 7
 # A B C C B A within every round; C (hwbench's client on vLLM's text prompts) is a diagnostic
 ORDER = ("hwbench", "vllm", "hwbench-text", "hwbench-text", "vllm", "hwbench")
 ARMS = ("hwbench", "vllm", "hwbench-text")  # A, B, C
@@ -215,7 +215,7 @@ def report(rows: dict[float, list[dict]]) -> None:
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
         "once, warmed with 16 requests, shared by both clients",
         "A (hwbench): token-id prompts (128 ids drawn over the whole vocabulary, seed 1), "
-        f"streamed /v1/completions with max_tokens = min_tokens = {OUTPUT_LEN}, ignore_eos, "
+        f"streamed /v1/completions with max_tokens = {OUTPUT_LEN}, ignore_eos, "
         "temperature 0; Poisson arrivals from numpy default_rng(0), rescaled so the last is at "
         "n/rate (as vLLM does); 4 warm-up requests at rate inf first",
         "B (vLLM): vllm.benchmarks.serve main() --backend vllm --dataset-name random "

@@ -1,7 +1,8 @@
 """A load client for vLLM's OpenAI-compatible server, timed as `vllm bench serve` times it.
 
-Each request streams `/v1/completions` from token ids with `ignore_eos`, so every request
-yields exactly `output_len` tokens. The first SSE chunk carrying choices sets TTFT, each later
+Each request streams `/v1/completions` from token ids with `ignore_eos` and no `min_tokens`,
+as vLLM's benchmark sends it (hwbench.engines.vllm_engine says why), so every request yields
+exactly `output_len` tokens. The first SSE chunk carrying choices sets TTFT, each later
 one adds an ITL gap, E2EL ends at the last such chunk, and the output length is the final
 usage chunk's `completion_tokens` (vLLM's `async_request_openai_completions`).
 """
@@ -108,7 +109,6 @@ def completion_payload(model: str, prompt: list[int], output_len: int) -> dict[s
         "model": model,
         "prompt": prompt,
         "max_tokens": output_len,
-        "min_tokens": output_len,
         "ignore_eos": True,
         "temperature": 0,
         "stream": True,

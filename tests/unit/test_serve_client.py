@@ -94,7 +94,6 @@ def test_request_payload_is_what_vllm_bench_sends(server):
         "model": "m",
         "prompt": [1, 2],
         "max_tokens": 3,
-        "min_tokens": 3,
         "ignore_eos": True,
         "temperature": 0,
         "stream": True,
