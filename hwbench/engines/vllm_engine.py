@@ -10,9 +10,9 @@ run ACLGraph by default, `enforce_eager=True` falls back to eager).
 Requests go in as token ids (`TokensPrompt`), greedy, with `ignore_eos`: vLLM then stops a
 request only at `max_tokens` (vllm/v1/core/sched/utils.py `check_stop`; with ignore_eos,
 vllm/sampling_params.py `update_from_generation_config` adds no EOS stop id), so every request
-makes exactly the output length. No `min_tokens`: it adds nothing then, but it engages vLLM's
-min-tokens logits processor on every step (+10.6% per 32-token generate at batch 1 on the
-2-core VM, none at batch 16, ABBA on one engine), and vLLM's own benchmarks do not send it.
+makes exactly the output length. No `min_tokens`: it adds nothing then, vLLM's own benchmarks
+do not send it, and it engages vLLM's min-tokens logits processor on every step (its cost was
+within this VM's noise: benchmarks/vllm_min_tokens_cost.txt).
 Token times come from
 stepping `LLM.llm_engine` (vllm/v1/engine/llm_engine.py: `add_request`, `step`) and stamping
 each request's new tokens as a step returns them.
