@@ -103,22 +103,10 @@ def test_failing_backends_are_recorded_and_the_suite_goes_on(tmp_path, plugin_en
 @pytest.mark.parametrize(("live_cases", "interleaved"), [("4", True), ("1", False)])
 def test_passes_take_turns_across_the_cases_kept_live(tmp_path, live_cases, interleaved):
     proc = run(
-        "--workload",
-        "mlp",
-        "--target",
-        "torch@cpu",
-        "--scenario",
-        "latency,throughput",
-        "--batch",
-        "1",
-        "--passes",
-        "3",
-        "--live-cases",
-        live_cases,
-        "--out",
-        str(tmp_path),
+        "--workload", "mlp", "--target", "torch@cpu", "--scenario", "latency,throughput",
+        "--batch", "1", "--passes", "3", "--live-cases", live_cases, "--out", str(tmp_path),
         *QUICK,
-    )
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     first, second = results.load(result_files(tmp_path)[0])["cases"]
     assert [first["key"]["scenario"], second["key"]["scenario"]] == ["latency", "throughput"]
