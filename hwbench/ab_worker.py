@@ -22,8 +22,7 @@ import tempfile
 from typing import IO, Any
 
 from hwbench.errors import UsageError
-
-STDERR_TAIL = 600  # characters of a dead worker's stderr kept in the error
+from hwbench.worker_process import STDERR_TAIL
 
 
 class LoadedCase:

@@ -37,15 +37,16 @@ class _Member:
 
 def run_interleaved(
     group: list[tuple[Case, dict[str, str]]],
-    passes: int,
     timeout_s: float,
     preload: tuple[str, ...],
     seed: int,
     finish: Finish,
     on_case: OnCase,
 ) -> None:
-    """Measure `group` (cases and their environments) in `passes` interleaved passes;
-    `finish(case, record)` as each ends. On any exit, no worker is left running."""
+    """Measure `group` (cases and their environments, all of one `harness.passes`) in that
+    many interleaved passes; `finish(case, record)` as each ends. On any exit, no worker is
+    left running."""
+    passes = group[0][0].harness.passes
     with tempfile.TemporaryDirectory(prefix="hwbench-cases-") as tmp:
         members = [_Member(c, e, Path(tmp, f"stderr-{i}.txt")) for i, (c, e) in enumerate(group)]
         try:
@@ -56,7 +57,7 @@ def run_interleaved(
                 for member in order:
                     if pass_index == 0:
                         on_case(member.case, None, 0.0)
-                        _load(member, passes, timeout_s, preload, finish)
+                        _load(member, timeout_s, preload, finish)
                     elif member.worker is not None:
                         on_case(member.case, None, pass_index / passes)
                     if member.worker is not None:
@@ -72,12 +73,8 @@ def run_interleaved(
                     member.worker.close()
 
 
-def _load(
-    member: _Member, passes: int, timeout_s: float, preload: tuple[str, ...], finish: Finish
-) -> None:
-    member.worker = LiveWorker(
-        member.case.to_json(), passes, member.stderr_file, member.env, preload
-    )
+def _load(member: _Member, timeout_s: float, preload: tuple[str, ...], finish: Finish) -> None:
+    member.worker = LiveWorker(member.case.to_json(), member.stderr_file, member.env, preload)
     reply = _ask(member, None, timeout_s)
     if "record" in reply:  # nothing to time (skipped, parity failed), or it failed
         _end(member, reply["record"], finish)

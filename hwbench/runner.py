@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from hwbench.case import Case, expand
 from hwbench.config import Suite
 from hwbench.env import fingerprint
 from hwbench.errors import UsageError
-from hwbench.interleave import run_interleaved
+from hwbench.interleave import OnCase, run_interleaved
 from hwbench.llm_case import CASE_INDEX_ENV, LOG_DIR_ENV
 from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
@@ -90,9 +89,6 @@ def run_in_worker(
         return case.outcome("failed", death_reason(code, stderr_path))
 
 
-OnCase = Callable[[Case, dict[str, Any] | None, float], None]
-
-
 def run_suite(
     suite: Suite,
     out_dir: Path,
@@ -132,9 +128,7 @@ def run_suite(
 
     def run_group() -> None:
         if group:
-            passes = group[0][0].harness.passes
-            timeout = suite.case_timeout_s
-            run_interleaved(group, passes, timeout, preload, suite.seed, finish, on_case)
+            run_interleaved(group, suite.case_timeout_s, preload, suite.seed, finish, on_case)
             group.clear()
 
     for index, case in enumerate(cases):

@@ -23,7 +23,6 @@ from hwbench.harness import Sampler
 from hwbench.llm_case import run_generate, run_serve
 from hwbench.registry import lookup
 from hwbench.results import save
-from hwbench.stats import relative_ci_halfwidth
 from hwbench.workloads import make_workload
 from hwbench.workloads.base import Workload
 
@@ -107,7 +106,6 @@ class TimedCase:
         measurement, memory = self.sampler.result, self.device.memory()
         if not self.sampler.done:  # the run was interrupted between its passes
             measurement.stop_reason = "interrupted"
-            measurement.rel_ci_halfwidth = relative_ci_halfwidth(measurement.samples_ns)
         metrics = lookup("scenarios", self.case.scenario)().metrics(measurement, self.case.batch)
         step_s = metrics["latency_ms"]["p50"] / 1e3
         target = self.case.parsed_target
@@ -158,16 +156,13 @@ def first_run(
 
 def failed_record(case: Case, error: Exception) -> dict[str, Any]:
     """The record of a case whose worker raised: the suite records it and goes on."""
-    return {
-        "key": case.key(),
-        "status": "failed",
-        "reason": f"{type(error).__name__}: {error}",
-        "traceback": traceback.format_exc(),
-    }
+    failed = case.outcome("failed", f"{type(error).__name__}: {error}")
+    return {**failed, "traceback": traceback.format_exc()}
 
 
-def serve_case(case_json: dict[str, Any], passes: int, conn: Connection) -> None:
-    """An interleaved case's worker (hwbench.worker_process.LiveWorker): load the case and
+def serve_case(case_json: dict[str, Any], conn: Connection) -> None:
+    """An interleaved case's worker (hwbench.worker_process.LiveWorker), timed in the case's
+    `harness.passes` slices: load the case and
     reply {"record": ...} if there is nothing to time, else {"loaded": True}; then answer
     {"op": "slice"} with {"done": bool} after timing the next slice, and {"op": "finish"}
     with {"record": ...}. A failure replies with the failed record; the end of the runner's
@@ -178,7 +173,7 @@ def serve_case(case_json: dict[str, Any], passes: int, conn: Connection) -> None
         if isinstance(loaded, dict):
             conn.send({"record": loaded})
             return
-        sampler = loaded.start(passes)
+        sampler = loaded.start(case.harness.passes)
         conn.send({"loaded": True})
         while conn.recv()["op"] == "slice":
             sampler.sample_slice()

@@ -195,14 +195,13 @@ class LiveWorker:
     def __init__(
         self,
         case_json: dict[str, Any],
-        passes: int,
         stderr_file: Path,
         env: Mapping[str, str],
         preload: Iterable[str] = (),
     ) -> None:
         context = _server.start(preload)
         self._conn, child_conn = context.Pipe()
-        args = (case_json, passes, child_conn, str(stderr_file), dict(env))
+        args = (case_json, child_conn, str(stderr_file), dict(env))
         self._process = context.Process(target=_live_main, args=args, name="hwbench-worker")
         self._process.start()
         child_conn.close()
@@ -235,10 +234,10 @@ class LiveWorker:
 
 
 def _live_main(
-    case_json: dict[str, Any], passes: int, conn: Connection, stderr: str, env: dict[str, str]
+    case_json: dict[str, Any], conn: Connection, stderr: str, env: dict[str, str]
 ) -> None:
     _become_worker(stderr, env)
     from hwbench.worker import serve_case
 
-    serve_case(case_json, passes, conn)
+    serve_case(case_json, conn)
     _exit_worker(0)
