@@ -1,8 +1,9 @@
 """Gate quality, measured on this machine's real noise: how often the gate FAILs with no change
 (A/A), with an injected slowdown (+5%, +10%) and with a speed-up (-5%, -10%), for the
 two-file gate (two separate runs, taken at random times during the script), for the two-file
-gate given a history of five baseline runs, and for the A/B mode (both arms interleaved ABBA
-in one session).
+gate given a history of five baseline runs, both again with each run's samples taken in three
+passes at different times (as `hwbench run` takes them), and for the A/B mode (both arms
+interleaved ABBA in one session).
 
 The workload is synthetic and of calibrated cost: a step is R single-threaded 64x64 matmuls,
 with R set so a step lasts ~STEP_MS; a factor f runs round(f * R) of them, so its cost is f
@@ -11,7 +12,7 @@ hwbench's harness and CPU timer; verdicts come from hwbench.gate (threshold 5%, 
 The A/B arms here are in-process callables; `hwbench ab` drives the same abba() and
 block_ratio() through two worker processes.
 
-Run: python benchmarks/gate_quality.py [--scale 0.25]   (~7 minutes at scale 1 on 2 cores)
+Run: python benchmarks/gate_quality.py [--scale 0.25]   (~9 minutes at scale 1 on 2 cores)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import random
 import time
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -33,7 +35,7 @@ from hwbench.ab import abba, block_ratio
 from hwbench.backends.cpu import CPU
 from hwbench.compare import ratio_of_medians, ratio_to_history
 from hwbench.gate import FAIL, INCONCLUSIVE, PASS, Outcome, RatioGate, judge
-from hwbench.harness import HarnessConfig, measure, timed_loop
+from hwbench.harness import HarnessConfig, Sampler, timed_loop
 
 STEP_MS = 1.5
 SAMPLES = 48  # per arm per comparison, in both modes
@@ -47,7 +49,9 @@ RUN = HarnessConfig(
 )  # fmt: skip
 TIMER = CPU().timer()
 HISTORY = 5  # baseline runs in the history mode (e.g. main's last five runs)
-DRIFT: list[float] = []  # |median ratio - 1| of the two-file A/A pairs
+PASSES = 3  # slices of a run in the interleaved layout (`hwbench run`'s default)
+SLICED = replace(RUN, target_rel_ci=math.inf)  # slice p stops at p/PASSES of SAMPLES
+DRIFT: dict[str, list[float]] = {"one go": [], "passes": []}  # |ratio - 1| of A/A pairs
 
 
 class Synthetic:
@@ -80,16 +84,35 @@ def verdict(ratio: object) -> str:
 
 def two_file(
     reps: int, counts: dict[str, int], rng: random.Random
-) -> tuple[dict[str, Counter], dict[str, Counter]]:
-    """Each comparison: a baseline run and a candidate run, at independent random times;
-    judged against that one baseline run, and against a history of HISTORY baseline runs
-    (its own and HISTORY - 1 others drawn from all comparisons' baseline runs)."""
-    jobs = [(c, i, side) for c, n in counts.items() for i in range(n) for side in ("b", "c")]
+) -> dict[str, dict[str, dict[str, Counter]]]:
+    """Each comparison: a baseline run and a candidate run, at independent random times, made
+    twice: in one go, and in PASSES slices at independent random times (as `hwbench run`
+    interleaves a case's passes with other cases). Each is judged against that one baseline
+    run, and against a history of HISTORY baseline runs (its own and HISTORY - 1 others drawn
+    from all comparisons' baseline runs)."""
+    runs = [(c, i, side) for c, n in counts.items() for i in range(n) for side in "bc"]
+    jobs = [(run, "one go", 0) for run in runs]
+    jobs += [(run, "passes", p) for run in runs for p in range(PASSES)]
     rng.shuffle(jobs)
-    runs = {}
-    for condition, index, side in jobs:
-        step = Synthetic(round(reps * (FACTORS[condition] if side == "c" else 1.0)))
-        runs[condition, index, side] = measure(step, TIMER, RUN).samples_ns
+    samplers: dict[tuple, Sampler] = {}
+    for (condition, index, side), layout, _ in jobs:
+        key = (condition, index, side, layout)
+        if key not in samplers:
+            step = Synthetic(round(reps * (FACTORS[condition] if side == "c" else 1.0)))
+            sliced = layout == "passes"
+            samplers[key] = Sampler(step, TIMER, SLICED if sliced else RUN, PASSES if sliced else 1)
+        samplers[key].sample_slice()
+    return {
+        layout: judge_pairs({k[:3]: s.result.samples_ns for k, s in samplers.items()
+                             if k[3] == layout}, counts, rng, DRIFT[layout])
+        for layout in ("one go", "passes")
+    }  # fmt: skip
+
+
+def judge_pairs(
+    runs: dict[tuple, list[float]], counts: dict[str, int], rng: random.Random, drift: list
+) -> dict[str, dict[str, Counter]]:
+    """Verdicts of each comparison's pair of runs, alone and with a baseline history."""
     baselines = [key for key in runs if key[2] == "b"]
     tally: dict[str, Counter] = {c: Counter() for c in counts}
     history_tally: dict[str, Counter] = {c: Counter() for c in counts}
@@ -99,11 +122,11 @@ def two_file(
             ratio = ratio_of_medians(own, candidate, seed=i)
             tally[condition][verdict(ratio)] += 1
             if condition == "A/A":
-                DRIFT.append(abs(ratio.estimate - 1))
+                drift.append(abs(ratio.estimate - 1))
             others = rng.sample([k for k in baselines if k != (condition, i, "b")], HISTORY - 1)
             history = [runs[k] for k in others] + [own]
             history_tally[condition][verdict(ratio_to_history(history, candidate))] += 1
-    return tally, history_tally
+    return {"pair": tally, "history": history_tally}
 
 
 def ab_mode(reps: int, counts: dict[str, int], rng: random.Random) -> dict[str, Counter]:
@@ -150,10 +173,12 @@ def main() -> None:
     counts = {c: max(1, round(n * args.scale)) for c, n in COUNTS.items()}
     reps, rng, start = calibrate_reps(), random.Random(0), time.perf_counter()
     load_before = os.getloadavg()[0]
-    pairs, histories = two_file(reps, counts, rng)
+    pairs = two_file(reps, counts, rng)
     tallies = {
-        "two-file gate": pairs,
-        f"two-file, {HISTORY} baseline runs": histories,
+        "two-file gate": pairs["one go"]["pair"],
+        f"two-file, {HISTORY} baseline runs": pairs["one go"]["history"],
+        f"two-file, {PASSES} passes per run": pairs["passes"]["pair"],
+        f"two-file, {PASSES} passes, {HISTORY} baseline runs": pairs["passes"]["history"],
         "A/B (ABBA)": ab_mode(reps, counts, rng),
     }
     minutes = (time.perf_counter() - start) / 60
@@ -170,7 +195,11 @@ def main() -> None:
         f"per comparison (A/B: {BLOCKS} blocks x {PER_HALF}+{PER_HALF}); took {minutes:.1f} min",
         "two-file pairs: baseline and candidate runs taken at independent random times; "
         "their A/A |median ratio - 1|: p50 {:.1%}, p95 {:.1%}, p99 {:.1%} (run-to-run drift, "
-        "which one run cannot show)".format(*np.percentile(DRIFT, [50, 95, 99])),
+        "which one run cannot show)".format(*np.percentile(DRIFT["one go"], [50, 95, 99])),
+        f"{PASSES} passes per run: each run's {SAMPLES} samples taken in {PASSES} slices of "
+        f"{SAMPLES // PASSES} at independent random times (hwbench.harness.Sampler, as `hwbench "
+        "run` interleaves a case's passes with other cases), pooled; A/A |median ratio - 1|: "
+        "p50 {:.1%}, p95 {:.1%}, p99 {:.1%}".format(*np.percentile(DRIFT["passes"], [50, 95, 99])),
         f"two-file with {HISTORY} baseline runs: `hwbench gate --baseline` given {HISTORY} "
         "files; the candidate against their geometric mean, with a t prediction interval from "
         "their run-to-run spread (hwbench.compare.ratio_to_history)",
