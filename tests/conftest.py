@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -28,3 +29,10 @@ def plugin_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def hwbench_cmd(*args: str) -> list[str]:
     """The CLI as a user runs it, through this interpreter."""
     return [sys.executable, "-m", "hwbench", *args]
+
+
+def default_sigint() -> None:
+    """`preexec_fn` for a child a test interrupts: Ctrl-C's default action. A test run started
+    with SIGINT ignored (a background job of a non-interactive shell) would pass that on, and
+    Python keeps an inherited SIG_IGN instead of raising KeyboardInterrupt (signal module docs)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from hwbench import results
-from tests.conftest import hwbench_cmd
+from tests.conftest import default_sigint, hwbench_cmd
 
 QUICK = ["--time-budget", "0.3", "--machine", "testbox"]
 
@@ -147,6 +147,7 @@ def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, 
         stderr=subprocess.PIPE,
         text=True,
         env={**plugin_env, "HWBENCH_TEST_HANG_MARK": str(mark)},
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not mark.exists():

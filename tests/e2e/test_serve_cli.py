@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from hwbench import results
-from tests.conftest import hwbench_cmd
+from tests.conftest import default_sigint, hwbench_cmd
 
 pytestmark = [
     pytest.mark.slow,
@@ -124,6 +124,7 @@ def test_ctrl_c_while_the_server_is_loaded_stops_it_and_exits_130(tmp_path):
             "--output-len", "8", "--batch", "60", "--request-rate", "1",
         ),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     logs = tmp_path / "box"
