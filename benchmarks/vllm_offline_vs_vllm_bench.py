@@ -312,14 +312,16 @@ def main() -> None:
         "output tokens of all timed generations / sum of their wall times. One generation = "
         "add the N token-id prompts to LLM.llm_engine and step it until all are done (greedy, "
         "ignore_eos, no detokenizing); timed after parity checks and "
-        "one warm-up generation, repeated until the harness stops (~5 s of sampling).",
+        "one warm-up generation, repeated until the harness stops (~5 s of sampling); vLLM's "
+        "prefix cache emptied before each generation (untimed), so each prefills in full.",
         "vLLM (B): vllm.benchmarks.throughput main(), --dataset-name random --num-prompts N "
         "--random-input-len 128 --random-output-len 32 --num-warmups N --disable-detokenize "
         "(and the engine flags above); output tokens/s "
         "= output tokens / elapsed of ONE llm.generate() over all N prompts (timed from just "
         "before the call to its return: it includes tokenizing the text prompts, scheduling "
         "and prefill, and the tqdm bar; it excludes engine start-up and the dataset build). "
-        "Its default is no warm-up (--num-warmups 0); it is set to N here to match hwbench.",
+        "Its default is no warm-up (--num-warmups 0); it is set to N here to match hwbench "
+        "(its warm-up prompts come from seed + 1, so the timed batch finds none cached).",
         "settings that cannot be matched: vLLM's throughput bench hard-codes temperature=1.0, "
         "top_p=1.0 (random sampling; hwbench is greedy) and sends text prompts (hwbench sends "
         "token ids); it times one batch per process, hwbench the mean of many. The tiny model "

@@ -4,11 +4,14 @@ request count and lengths, interleaved A B B A for several rounds; the verdict i
 median of the per-round ratios of median TTFT and median TPOT (target: within +-10%).
 
 A (hwbench): `hwbench.serve_client.run_load` + `hwbench.llm_metrics.summarize_requests`, as
-`hwbench.llm_case.run_serve` calls them (4 warm-up requests at rate inf, then the load).
+`hwbench.llm_case.run_serve` calls them (4 warm-up requests at rate inf on prompts of their
+own, then the load).
 B (vLLM): `vllm.benchmarks.serve` `add_cli_args` + `main` with `--backend vllm`.
 C (diagnostic): hwbench's client sending vLLM's random-dataset text prompts.
 Rounds are A B C C B A; each arm runs in a fresh child process of this script, so none
-inherits another's state.
+inherits another's state, and on an empty prefix cache (the server's dev-mode
+/reset_prefix_cache before each arm): every round sends the same prompts, which vLLM's prefix
+cache (on by default) would otherwise serve from the second round on.
 
 Run: flock /tmp/hwbench-quiet.lock python benchmarks/vllm_serve_vs_vllm_bench.py
 (about 25 minutes on 2 cores)
@@ -22,6 +25,7 @@ import io
 import json
 import statistics
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from _report import publish
@@ -53,18 +57,19 @@ def hwbench_client(base_url: str, rate: float, n: int, text: bool = False) -> di
     """hwbench's serve client, as hwbench.llm_case.run_serve drives it; with `text`, on the
     prompts of vLLM's random dataset (strings) instead of hwbench's token ids."""
     from hwbench.generation import prompt_ids
+    from hwbench.llm_case import side_prompts
     from hwbench.llm_metrics import summarize_requests
     from hwbench.serve_client import run_load
     from hwbench.vllm_server import SERVED_NAME
     from hwbench.workloads import make_workload
 
+    workload = make_workload(WORKLOAD, SIZE, seed=SEED)
     if text:
         prompts = vllm_prompts(base_url, rate, n)
     else:
-        workload = make_workload(WORKLOAD, SIZE, seed=SEED)
         prompts = prompt_ids(workload, n, PROMPT_LEN, SEED + 1).tolist()
-    warm = prompts[: min(len(prompts), WARMUP_REQUESTS)]
-    run_load(base_url, SERVED_NAME, warm, OUTPUT_LEN, float("inf"))
+    _, warm = side_prompts(workload, PROMPT_LEN, SEED)
+    run_load(base_url, SERVED_NAME, warm.tolist(), OUTPUT_LEN, float("inf"))
     results, duration = run_load(base_url, SERVED_NAME, prompts, OUTPUT_LEN, rate, 1.0, SEED)
     errors = [r.error for r in results if not r.ok]
     if errors:
@@ -130,7 +135,17 @@ def child(arm: str, base_url: str, rate: float, n: int, out: Path) -> None:
 
 
 def run_arm(arm: str, base_url: str, rate: float, n: int, tmp: Path) -> dict:
+    reset_prefix_cache(base_url)
     return run_self(__file__, [ARM, arm, base_url, str(rate), str(n)], f"{arm}-client", tmp)
+
+
+def reset_prefix_cache(base_url: str) -> None:
+    """Empty the server's prefix cache (a dev-mode endpoint), so that no arm is served the
+    previous rounds' prompts from it: every round sends the same prompts."""
+    request = urllib.request.Request(f"{base_url}/reset_prefix_cache", method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        if not json.loads(response.read())["success"]:
+            raise RuntimeError("the server did not reset its prefix cache")
 
 
 def main() -> None:
@@ -148,7 +163,7 @@ def main() -> None:
             max_model_len=MAX_MODEL_LEN,
             enforce_eager=True,
             extra_args=["--seed", str(SEED)],
-            env={"VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB},
+            env={"VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB, "VLLM_SERVER_DEV_MODE": "1"},
             health_timeout_s=600,
         )
         with server:
@@ -213,18 +228,21 @@ def report(rows: dict[float, list[dict]]) -> None:
         f"server: hwbench.vllm_server.VllmServer on {checkpoint()}, dtype float32, "
         f"--enforce-eager, --seed {SEED}, --max-model-len {MAX_MODEL_LEN}, "
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
-        "once, warmed with 16 requests, shared by both clients",
+        "once, warmed with 16 requests, shared by both clients; its prefix cache emptied "
+        "before each arm (VLLM_SERVER_DEV_MODE=1, POST /reset_prefix_cache)",
         "A (hwbench): token-id prompts (128 ids drawn over the whole vocabulary, seed 1), "
         f"streamed /v1/completions with max_tokens = {OUTPUT_LEN}, ignore_eos, "
         "temperature 0; Poisson arrivals from numpy default_rng(0), rescaled so the last is at "
-        "n/rate (as vLLM does); 4 warm-up requests at rate inf first",
+        "n/rate (as vLLM does); 4 warm-up requests at rate inf first, on prompts of their own "
+        "(hwbench.llm_case.side_prompts, seed 2), so no timed prompt is in the prefix cache",
         "B (vLLM): vllm.benchmarks.serve main() --backend vllm --dataset-name random "
         f"--random-input-len {PROMPT_LEN} --random-output-len {OUTPUT_LEN} --num-prompts "
         f"{NUM_REQUESTS} --request-rate R --ignore-eos --temperature 0 --num-warmups "
         f"{WARMUP_REQUESTS} --seed {SEED}: text prompts (the server tokenizes them inside TTFT; "
         f"mean prompt tokens per request {', '.join(f'{t:.2f}' for t in tokens)} vs hwbench's "
         f"{PROMPT_LEN}); Poisson arrivals from np.random.seed(0); one ready-check request and "
-        "4 warm-up copies of the first prompt before the run",
+        "4 warm-up copies of the first prompt before the run (so its first timed request finds "
+        "its prompt in the prefix cache)",
         "definitions, the same in both: TTFT = send to the first SSE chunk carrying choices; "
         "TPOT = (E2EL - TTFT) / (output tokens - 1) per request, output tokens from the final "
         "usage chunk; median over requests (numpy). The clients differ in reading the stream "

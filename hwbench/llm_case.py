@@ -33,6 +33,7 @@ from hwbench.workloads.base import Workload
 LOG_DIR_ENV = "HWBENCH_LOG_DIR"  # the runner's folder for logs kept beside the result
 CASE_INDEX_ENV = "HWBENCH_CASE_INDEX"
 PARITY_PROMPTS = 4  # serve: prompts whose logprobs are checked through the server
+WARMUP_REQUESTS = 4  # serve: requests sent at once before the timed load
 STORED_RUNS = 20  # generations whose token times are kept in the record
 
 
@@ -163,6 +164,15 @@ def log_path(name: str) -> Path | None:
     return Path(folder) / f"case{int(index):03d}-{name}.log"
 
 
+def side_prompts(workload: Workload, prompt_len: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """The serve case's parity and warm-up prompts, drawn apart from its timed ones: a timed
+    prompt the server had already seen would come out of vLLM's prefix cache (on by default)
+    and skip its prefill (vLLM's throughput benchmark draws its warm-up prompts from another
+    seed for the same reason)."""
+    side = prompt_ids(workload, PARITY_PROMPTS + WARMUP_REQUESTS, prompt_len, seed + 2)
+    return side[:PARITY_PROMPTS], side[PARITY_PROMPTS:]
+
+
 def run_serve(
     case: Case, workload: Workload, device: Device, engine: Engine, target: Target,
     record: dict[str, Any],
@@ -177,13 +187,13 @@ def run_serve(
     prompt_len, output_len = case.prompt_len, case.output_len
     prompts = prompt_ids(workload, case.batch, prompt_len, case.seed + 1)
     record["key"]["input_shapes"] = [list(prompts.shape)]
+    checked, warm = side_prompts(workload, prompt_len, case.seed)
     entry = checkpoint_dir(workload)
     log = log_path("vllm-server") or Path(f"hwbench-vllm-server-{os.getpid()}.log")
     record["server_log"] = str(log)
     start = time.perf_counter()
     with server_for(entry.directory, target, device, prompt_len + output_len, log) as server:
         record["prepare_s"] = time.perf_counter() - start
-        checked = prompts[:PARITY_PROMPTS]
         expected = reference(workload, checked, 1)["logprobs"]
         got = torch.tensor(
             [prompt_logprobs(server.base_url, SERVED_NAME, p.tolist()) for p in checked]
@@ -193,8 +203,7 @@ def run_serve(
             return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
         if case.check_only:
             return {**record, "status": "ok", "reason": "parity checked; not timed (--check-only)"}
-        warm = prompts[: min(len(prompts), 4)].tolist()
-        run_load(server.base_url, SERVED_NAME, warm, output_len, float("inf"))
+        run_load(server.base_url, SERVED_NAME, warm.tolist(), output_len, float("inf"))
         results, duration = run_load(
             server.base_url, SERVED_NAME, prompts.tolist(), output_len,
             case.request_rate, case.burstiness, case.seed,

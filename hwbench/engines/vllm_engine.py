@@ -13,6 +13,8 @@ vllm/sampling_params.py `update_from_generation_config` adds no EOS stop id), so
 makes exactly the output length. No `min_tokens`: it adds nothing then, vLLM's own benchmarks
 do not send it, and it engages vLLM's min-tokens logits processor on every step (its cost was
 within this VM's noise: benchmarks/vllm_min_tokens_cost.txt).
+Each generate starts from an empty prefix cache (`LLM.reset_prefix_cache`, untimed), so its
+prefill is computed, not reused from the previous run of the same prompts.
 Token times come from
 stepping `LLM.llm_engine` (vllm/v1/engine/llm_engine.py: `add_request`, `step`) and stamping
 each request's new tokens as a step returns them.
@@ -156,6 +158,11 @@ class VllmGenerator(Generator):
             detokenize=False,
         )
         engine = self.llm.llm_engine
+        # Every generate runs the same prompts; from vLLM's prefix cache (on by default) a
+        # rerun would skip most of its prefill, which the torch engines and vLLM's own
+        # throughput benchmark (warm-up prompts from another seed) never do.
+        if not self.llm.reset_prefix_cache():
+            raise RuntimeError("vLLM could not reset its prefix cache before a generate")
         self._runs += 1
         ids = [f"{self._runs}-{i}" for i in range(len(prompts))]
         start = time.perf_counter()

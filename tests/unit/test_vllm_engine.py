@@ -1,7 +1,10 @@
 """The vllm engine's choices that need no server: which build serves which device, its
 options, and which workloads it can load."""
 
+from types import SimpleNamespace
+
 import pytest
+import torch
 
 from hwbench.backends.cpu import CPU
 from hwbench.engines import vllm_engine
@@ -58,3 +61,55 @@ def test_workloads_without_a_checkpoint_format_are_not_supported(name, monkeypat
 def test_step_scenarios_are_refused():
     with pytest.raises(UsageError, match="generate and serve"):
         Vllm().prepare(make_workload("llama", "tiny"), CPU(), "fp32", {})
+
+
+class ScriptedEngine:
+    """vLLM's LLMEngine as VllmGenerator drives it: each request finishes in one step."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log, self.waiting = log, []
+
+    def add_request(self, request_id, prompt, params):
+        self.log.append("add")
+        self.waiting.append((request_id, params.max_tokens))
+
+    def has_unfinished_requests(self):
+        return bool(self.waiting)
+
+    def step(self):
+        done, self.waiting = self.waiting, []
+        return [
+            SimpleNamespace(
+                request_id=i, finished=True, outputs=[SimpleNamespace(token_ids=[7] * n)]
+            )
+            for i, n in done
+        ]
+
+
+class ScriptedLLM:
+    def __init__(self, resets: bool) -> None:
+        self.log: list[str] = []
+        self.llm_engine, self.resets = ScriptedEngine(self.log), resets
+
+    def reset_prefix_cache(self):
+        self.log.append("reset")
+        return self.resets
+
+
+def test_each_generate_starts_from_an_empty_prefix_cache():
+    pytest.importorskip("vllm")
+    llm = ScriptedLLM(resets=True)
+    generator = vllm_engine.VllmGenerator(llm, VllmSettings({}, "cpu"), "dir", "built")
+    prompts = torch.zeros(2, 5, dtype=torch.int64)
+    for _ in range(2):
+        assert generator.generate(prompts, 3).tokens.shape == (2, 3)
+    assert llm.log == ["reset", "add", "add"] * 2
+
+
+def test_a_prefix_cache_that_cannot_be_reset_fails_the_generate():
+    pytest.importorskip("vllm")
+    generator = vllm_engine.VllmGenerator(
+        ScriptedLLM(resets=False), VllmSettings({}, "cpu"), "d", "c"
+    )
+    with pytest.raises(RuntimeError, match="prefix cache"):
+        generator.generate(torch.zeros(1, 5, dtype=torch.int64), 3)
