@@ -194,7 +194,9 @@ def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
         "--junit",
         str(tmp_path / "ab.xml"),
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # 0 PASS or 1 FAIL: with 4 blocks of 2 samples the verdict is this machine's noise (once
+    # an arm ran 1.95x slower here); what is checked is that both interpreters ran and judged
+    assert done.returncode in (0, 1), done.stdout + done.stderr
     [path] = (tmp_path / "m").glob("*-ab.json")
     document = results.load(path)
     assert [c["key"]["arm"] for c in document["cases"]] == ["a", "b"]
