@@ -32,6 +32,8 @@ from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
+from hwbench.llm_case import WARMUP_REQUESTS  # run_serve's; vLLM's --num-warmups matches it
+
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
 ROUNDS = 7
@@ -39,7 +41,6 @@ ROUNDS = 7
 ORDER = ("hwbench", "vllm", "hwbench-text", "hwbench-text", "vllm", "hwbench")
 ARMS = ("hwbench", "vllm", "hwbench-text")  # A, B, C
 TOLERANCE = 0.10
-WARMUP_REQUESTS = 4  # hwbench's run_serve warms up with 4 requests; vLLM's --num-warmups 4
 SEED = 0
 # vLLM's random prompts are decoded to text and re-encoded; with this tokenizer some come
 # back 129-130 tokens long, which a server limited to 128 + 32 refuses, so the one server

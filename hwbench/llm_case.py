@@ -164,7 +164,9 @@ def log_path(name: str) -> Path | None:
     return Path(folder) / f"case{int(index):03d}-{name}.log"
 
 
-def side_prompts(workload: Workload, prompt_len: int, seed: int) -> tuple[torch.Tensor, ...]:
+def side_prompts(
+    workload: Workload, prompt_len: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The serve case's parity and warm-up prompts, drawn apart from its timed ones: a timed
     prompt the server had already seen would come out of vLLM's prefix cache (on by default)
     and skip its prefill (vLLM's throughput benchmark draws its warm-up prompts from another

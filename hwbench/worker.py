@@ -162,11 +162,10 @@ def failed_record(case: Case, error: Exception) -> dict[str, Any]:
 
 def serve_case(case_json: dict[str, Any], conn: Connection) -> None:
     """An interleaved case's worker (hwbench.worker_process.LiveWorker), timed in the case's
-    `harness.passes` slices: load the case and
-    reply {"record": ...} if there is nothing to time, else {"loaded": True}; then answer
-    {"op": "slice"} with {"done": bool} after timing the next slice, and {"op": "finish"}
-    with {"record": ...}. A failure replies with the failed record; the end of the runner's
-    connection ends it."""
+    `harness.passes` slices: load the case and reply {"record": ...} if there is nothing to
+    time, else {"loaded": True}; then answer {"op": "slice"} with {"done": bool} after timing
+    the next slice, and {"op": "finish"} with {"record": ...}. A failure replies with the
+    failed record; the end of the runner's connection ends it."""
     case = Case.from_json(case_json)
     try:
         loaded = load_case(case)

@@ -14,9 +14,8 @@ makes exactly the output length. No `min_tokens`: it adds nothing then, vLLM's o
 do not send it, and it engages vLLM's min-tokens logits processor on every step (its cost was
 within this VM's noise: benchmarks/vllm_min_tokens_cost.txt).
 Each generate starts from an empty prefix cache (`LLM.reset_prefix_cache`, untimed), so its
-prefill is computed, not reused from the previous run of the same prompts.
-Token times come from
-stepping `LLM.llm_engine` (vllm/v1/engine/llm_engine.py: `add_request`, `step`) and stamping
+prefill is computed, not reused from the previous run of the same prompts. Token times come
+from stepping `LLM.llm_engine` (vllm/v1/engine/llm_engine.py: `add_request`, `step`) and stamping
 each request's new tokens as a step returns them.
 """
 
