@@ -74,7 +74,9 @@ def run_interleaved(
 
 
 def _load(member: _Member, timeout_s: float, preload: tuple[str, ...], finish: Finish) -> None:
-    member.worker = LiveWorker(member.case.to_json(), member.stderr_file, member.env, preload)
+    case = member.case
+    device = case.parsed_target.device
+    member.worker = LiveWorker(case.to_json(), member.stderr_file, member.env, preload, device)
     reply = _ask(member, None, timeout_s)
     if "record" in reply:  # nothing to time (skipped, parity failed), or it failed
         _end(member, reply["record"], finish)

@@ -24,7 +24,7 @@ from hwbench.llm_case import CASE_INDEX_ENV, LOG_DIR_ENV
 from hwbench.peaks import PEAKS_DIR_ENV
 from hwbench.registry import lookup
 from hwbench.scenarios.serve import rate_text
-from hwbench.worker_process import Timeout, can_fork, death_reason, run_worker
+from hwbench.worker_process import Timeout, can_stay_live, death_reason, run_worker
 
 # Cases kept loaded at once when interleaving, by size, unless the suite says (memory: a
 # loaded tiny case took 70-85 MiB of its own on the 2-core VM, a full-size one a model's worth).
@@ -80,7 +80,13 @@ def run_in_worker(
         stderr_path = Path(tmp, "stderr.txt")
         try:
             code = run_worker(
-                case_file, record_file, stderr_path, env or dict(os.environ), timeout_s, preload
+                case_file,
+                record_file,
+                stderr_path,
+                env or dict(os.environ),
+                timeout_s,
+                preload,
+                case.parsed_target.device,
             )
         except Timeout:
             return case.outcome("failed", f"timed out after {timeout_s:g} s")
@@ -152,7 +158,7 @@ def run_suite(
 def interleavable(case: Case, env: dict[str, str]) -> bool:
     """Whether `case` is timed in passes interleaved with others (see the module's note)."""
     kind = lookup("scenarios", case.scenario).kind
-    return kind == "step" and case.harness.passes > 1 and not case.check_only and can_fork(env)
+    return kind == "step" and case.harness.passes > 1 and not case.check_only and can_stay_live(env)
 
 
 def live_cases(suite: Suite, *cases: Case) -> int:

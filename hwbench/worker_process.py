@@ -8,6 +8,12 @@ torch.compile's inductor ~3 s more. The forked process has imported modules but 
 case: dynamo's counters, caches and device state are new. Where the environment a case needs
 differs from the fork server's in anything but hwbench's own run-time variables (a ladder rung
 that sets a vendor variable read at import), a fresh interpreter is spawned instead.
+
+Only CPU cases are forked. A process forked from one that has touched CUDA cannot use CUDA
+(torch raises "Cannot re-initialize CUDA in forked subprocess"), and the fork server's imports
+do touch it: on an H200 every forked CUDA case failed so. Cases on an accelerator start in a
+fresh interpreter through multiprocessing's spawn context, which keeps the rest (a live worker
+for interleaved passes, the same session and stderr handling).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Any
 RUNTIME_PREFIX = "HWBENCH_"
 BASE_PRELOAD = ("hwbench.worker",)
 STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
+FORKABLE_DEVICES = ("cpu",)  # the rest get a fresh interpreter (see the module's note)
 
 
 class Timeout(Exception):
@@ -67,6 +74,20 @@ def _same_but_runtime(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
+def _context(
+    env: Mapping[str, str], device: str, preload: Iterable[str]
+) -> multiprocessing.context.BaseContext | None:
+    """Where a worker for a case on `device` with environment `env` starts: the fork server
+    (CPU), multiprocessing's spawn (accelerators), or None: a `python -m hwbench.worker`
+    subprocess, whose environment is the case's from the start (spawn's child takes this
+    process's and only then the case's, too late for variables read at import)."""
+    if not _server.usable_for(env):
+        return None
+    if device in FORKABLE_DEVICES:
+        return _server.start(preload)
+    return multiprocessing.get_context("spawn")
+
+
 def run_worker(
     case_file: Path,
     record_file: Path,
@@ -74,13 +95,15 @@ def run_worker(
     env: Mapping[str, str],
     timeout_s: float,
     preload: Iterable[str] = (),
+    device: str = "cpu",
 ) -> int:
     """Run `python -m hwbench.worker CASE RECORD` (or its forked equivalent) in a session of
     its own; its exit code (negative: killed by that signal). Raises Timeout after killing it.
     Whatever happens (a timeout, Ctrl-C, a normal exit), processes the worker started and left
     behind are killed with it."""
-    if _server.usable_for(env):
-        pid, wait = _fork(_server.start(preload), case_file, record_file, stderr_file, env)
+    context = _context(env, device, preload)
+    if context is not None:
+        pid, wait = _start(context, case_file, record_file, stderr_file, env)
     else:
         pid, wait = _spawn(case_file, record_file, stderr_file, env)
     try:
@@ -96,7 +119,7 @@ def run_worker(
 Wait = Callable[[float | None], int | None]  # the exit code, None while still running
 
 
-def _fork(
+def _start(
     context: multiprocessing.context.BaseContext,
     case_file: Path,
     record_file: Path,
@@ -182,15 +205,15 @@ class WorkerDied(Exception):
         self.code = code
 
 
-def can_fork(env: Mapping[str, str]) -> bool:
-    """Whether a worker with environment `env` can be forked (else it needs a fresh
-    interpreter, and only the one-shot `run_worker` starts those)."""
+def can_stay_live(env: Mapping[str, str]) -> bool:
+    """Whether a worker with environment `env` can be a LiveWorker (else it needs a
+    `python -m hwbench.worker` subprocess, and only the one-shot `run_worker` starts those)."""
     return _server.usable_for(env)
 
 
 class LiveWorker:
-    """A worker forked from the fork server that stays up between requests (interleaved
-    cases): it loads `case_json`, then answers each `request` (hwbench.worker.serve_case)."""
+    """A worker that stays up between requests (interleaved cases): it loads `case_json`,
+    then answers each `request` (hwbench.worker.serve_case)."""
 
     def __init__(
         self,
@@ -198,8 +221,10 @@ class LiveWorker:
         stderr_file: Path,
         env: Mapping[str, str],
         preload: Iterable[str] = (),
+        device: str = "cpu",
     ) -> None:
-        context = _server.start(preload)
+        context = _context(env, device, preload)
+        assert context is not None, "can_stay_live(env) said no"
         self._conn, child_conn = context.Pipe()
         args = (case_json, child_conn, str(stderr_file), dict(env))
         self._process = context.Process(target=_live_main, args=args, name="hwbench-worker")

@@ -31,7 +31,7 @@ def reference(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
     scores = q.float() @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (B, H, Q, L)
     queries, keys = scores.shape[-2:]
     if queries > 1:
-        allowed = torch.ones(queries, keys, dtype=torch.bool).tril(keys - queries)
+        allowed = torch.ones(queries, keys, dtype=torch.bool, device=q.device).tril(keys - queries)
         scores = scores.masked_fill(~allowed, float("-inf"))
     return scores.softmax(-1) @ v  # (B, H, Q, D)
 

@@ -85,7 +85,8 @@ def dense(
     """Every expert on every token in two batched GEMMs, weighted by a (T, E) gate matrix
     that is zero off the top-k: E/k times the routed FLOP, no gather or scatter."""
     weights, ids = route(x, router, k)
-    gates = torch.zeros(x.shape[0], w_gu.shape[0]).scatter_(1, ids, weights).to(x.dtype)
+    gates = torch.zeros(x.shape[0], w_gu.shape[0], device=x.device)
+    gates = gates.scatter_(1, ids, weights).to(x.dtype)  # (T, E)
     gate, up = torch.einsum("th,eih->eti", x, w_gu).chunk(2, dim=-1)  # (E, T, I) each
     y = torch.einsum("eti,ehi->eth", F.silu(gate) * up, w_down)  # (E, T, H)
     return ffn(x, s_gu, s_down) + torch.einsum("eth,te->th", y, gates)

@@ -1,6 +1,8 @@
 """Each case's worker, forked from the fork server or spawned: the case's environment, its
 stderr kept as the reason it died, and nothing it started left running."""
 
+import json
+import os
 import time
 
 import psutil
@@ -73,3 +75,60 @@ def test_a_worker_dying_between_passes_fails_only_its_case(tmp_path, plugin_env)
     assert crashed["status"] == "failed"
     assert crashed["reason"].startswith("worker killed by signal 9"), crashed["reason"]
     assert ok["status"] == "ok" and len(ok["pass_starts"]) == 3
+
+
+def quick_cpu_case(passes: int):
+    from hwbench.case import expand
+    from hwbench.config import Suite, Target
+    from hwbench.harness import HarnessConfig
+
+    harness = HarnessConfig(warmup_s=0.0, min_time_s=0.05, time_budget_s=0.3, passes=passes)
+    suite = Suite(
+        workloads=("mlp",),
+        targets=(Target.parse("torch@cpu"),),
+        scenarios=("latency",),
+        harness=harness,
+    )
+    [case] = expand(suite)
+    return case
+
+
+@pytest.fixture
+def fresh_server(monkeypatch):
+    """A fork-server record that has not fixed its environment yet (pytest changes
+    PYTEST_CURRENT_TEST between tests, which an earlier test's record would count against)."""
+    from hwbench import worker_process
+
+    monkeypatch.setattr(worker_process, "_server", worker_process._ForkServer())
+
+
+def test_accelerator_cases_are_spawned_not_forked_from_the_fork_server(fresh_server):
+    from hwbench.worker_process import _context
+
+    env = dict(os.environ)
+    assert _context(env, "cpu", ()).get_start_method() == "forkserver"
+    for device in ("cuda", "npu"):  # CUDA cannot be used in a child of a process that touched it
+        assert _context(env, device, ()).get_start_method() == "spawn"
+
+
+def test_a_spawned_worker_runs_one_shot_and_live_cases(tmp_path, fresh_server):
+    """The start accelerator cases get, tried on a CPU case: one run to a record, and a live
+    worker that loads, takes its passes and finishes."""
+    from hwbench.worker_process import LiveWorker, run_worker
+
+    case = quick_cpu_case(passes=2)
+    case_file, record_file = tmp_path / "case.json", tmp_path / "record.json"
+    case_file.write_text(json.dumps(case.to_json()))
+    env = dict(os.environ)
+    code = run_worker(case_file, record_file, tmp_path / "err", env, 120, (), device="cuda")
+    assert code == 0 and json.loads(record_file.read_text())["status"] == "ok"
+
+    worker = LiveWorker(case.to_json(), tmp_path / "live-err", env, (), device="cuda")
+    try:
+        assert worker.receive(120) == {"loaded": True}
+        while not worker.request({"op": "slice"}, 120)["done"]:
+            pass
+        record = worker.request({"op": "finish"}, 120)["record"]
+    finally:
+        worker.close(grace_s=5)
+    assert record["status"] == "ok", record
