@@ -37,6 +37,8 @@ python3 -c "import hwbench.backends.cuda" 2>/dev/null \
 python3 -c "import hwbench.backends.cuda, hwbench.kernels.base" || exit 1
 run=(python3 -m hwbench)
 at=(--out "$RESULTS" --machine "$MACHINE")
+picked=()  # WORKLOADS="resnet50 llama": the suite steps on these only
+for workload in ${WORKLOADS:-}; do picked+=(--workload "$workload"); done
 
 for name in "${STEPS[@]}"; do
     case $name in
@@ -45,13 +47,17 @@ for name in "${STEPS[@]}"; do
     peak) step peak 60 "${run[@]}" peak --device "$DEVICE" "${at[@]}" ;;
     suite)  # eager first (interleaved passes, the default); compile in one go per case, so
         # that running out of time loses only the case under way
-        step suite-eager 120 "${run[@]}" run --target "torch@$DEVICE" \
-            --target "onnxruntime@$DEVICE" --time-budget 1 "${at[@]}"
+        step suite-eager "${EAGER_LIMIT:-120}" "${run[@]}" run --target "torch@$DEVICE" \
+            --target "onnxruntime@$DEVICE" --time-budget 1 --passes "${EAGER_PASSES:-3}" \
+            "${picked[@]}" "${at[@]}"
         step suite-compile 180 "${run[@]}" run --target "torch-compile@$DEVICE" \
-            --time-budget 1 --passes 1 "${at[@]}" ;;
+            --time-budget 1 --passes 1 "${picked[@]}" "${at[@]}" ;;
+    suite-eager) step suite-eager "${EAGER_LIMIT:-120}" "${run[@]}" run --target "torch@$DEVICE" \
+        --target "onnxruntime@$DEVICE" --time-budget 1 --passes "${EAGER_PASSES:-3}" \
+        "${picked[@]}" "${at[@]}" ;;
     kernels) step kernels 45 "${run[@]}" kernels --device "$DEVICE" --shape large --dtype bf16 \
         --time-budget 0.5 ;;
-    ladder) step ladder-llama 150 "${run[@]}" ladder --workload llama --size small \
+    ladder) step ladder-llama "${LADDER_LIMIT:-150}" "${run[@]}" ladder --workload llama --size small \
         --device "$DEVICE" --time-budget 1 "${at[@]}" ;;
     generate) step generate 90 "${run[@]}" run --scenario generate --workload llama --size small \
         --target "torch@$DEVICE:dtype=bf16" --target "torch-compile@$DEVICE:dtype=bf16" \

@@ -151,3 +151,16 @@ def test_cuda_adapter_bf16_refused_before_ampere(fake_cuda, monkeypatch):
     ok, reason = Cuda().supports_dtype("bf16")
     assert not ok and "compute capability" in reason
     assert Cuda().supports_dtype("fp16") == (True, "")
+
+
+def test_cuda_adapter_keeps_fp32_out_of_tf32(fake_cuda):
+    """cuDNN convolutions default to TF32, which fails fp32 parity (seen on an H200)."""
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    before = cudnn.allow_tf32, matmul.allow_tf32  # module proxies: monkeypatch cannot undo them
+    try:
+        cudnn.allow_tf32 = matmul.allow_tf32 = True
+        info = Cuda().info()
+        assert cudnn.allow_tf32 is False and matmul.allow_tf32 is False
+        assert info["cudnn_allow_tf32"] is False and info["matmul_allow_tf32"] is False
+    finally:
+        cudnn.allow_tf32, matmul.allow_tf32 = before
