@@ -6,7 +6,7 @@ import torch
 
 from hwbench.backends.cpu import CPU
 from hwbench.errors import UsageError
-from hwbench.kernels.base import rel_l2
+from hwbench.kernels.base import TORCH_DEVICES, rel_l2
 from hwbench.kernels.registry import kernels, lookup
 from hwbench.registry import lookup as device
 
@@ -16,6 +16,12 @@ CASES = [
     for kernel in kernels().values()
     for variant in kernel.variants
     if variant.available(CPU_DEVICE)[0]
+]
+EVERY_DEVICE_CASES = [  # plain torch ops, so they run on cpu, cuda and npu alike
+    pytest.param(kernel, variant, id=f"{kernel.name}-{variant.name}")
+    for kernel in kernels().values()
+    for variant in kernel.variants
+    if variant.devices == TORCH_DEVICES and variant.requires is None
 ]
 NPU_CASES = [
     pytest.param(variant, id=f"{kernel.name}-{variant.name}")
@@ -98,3 +104,16 @@ def test_an_unknown_kernel_is_an_error_listing_the_valid_ones():
 def test_an_unknown_shape_names_the_valid_ones():
     with pytest.raises(KeyError, match="small, large"):
         lookup("rope").dims("huge")
+
+
+@pytest.mark.parametrize(("kernel", "variant"), EVERY_DEVICE_CASES)
+def test_a_variant_makes_its_tensors_on_its_inputs_device(kernel, variant):
+    """Inputs on the meta device: a tensor the variant makes on the CPU meets them and raises
+    a device mismatch (two such bugs failed only on an H200). Ops with no meta kernel (data-
+    dependent sizes: nonzero, bincount) cannot be checked this way and are let through."""
+    inputs = kernel.inputs("small", "fp32", torch.device("meta"))
+    try:
+        output = variant.fn(*variant.arguments(inputs))
+    except NotImplementedError:
+        pytest.skip("an op without a meta kernel")
+    assert output.device.type == "meta"
