@@ -3,6 +3,8 @@
 # its own python3 with torch 2.11+cu130, no network; hwbench is installed there with --no-deps).
 # Each step has its own time limit and goes on when one fails; everything lands in $OUT.
 #   bash benchmarks/device_check_cuda.sh [STEP ...]   # default: every step, in this order
+# Settings: WORKLOADS="resnet50 llama" (suite steps on these only), EAGER_PASSES, EAGER_LIMIT,
+# LADDER_LIMIT (seconds). A GPU worker costs ~10 s to start there: the whole suite needs ~15 min.
 ALL_STEPS=(list device-tests peak suite kernels ladder generate)
 set -u
 export PYTHONUNBUFFERED=1
@@ -40,6 +42,12 @@ at=(--out "$RESULTS" --machine "$MACHINE")
 picked=()  # WORKLOADS="resnet50 llama": the suite steps on these only
 for workload in ${WORKLOADS:-}; do picked+=(--workload "$workload"); done
 
+suite_eager() {
+    step suite-eager "${EAGER_LIMIT:-120}" "${run[@]}" run --target "torch@$DEVICE" \
+        --target "onnxruntime@$DEVICE" --time-budget 1 --passes "${EAGER_PASSES:-3}" \
+        "${picked[@]}" "${at[@]}"
+}
+
 for name in "${STEPS[@]}"; do
     case $name in
     list) step list 60 "${run[@]}" list ;;
@@ -47,14 +55,10 @@ for name in "${STEPS[@]}"; do
     peak) step peak 60 "${run[@]}" peak --device "$DEVICE" "${at[@]}" ;;
     suite)  # eager first (interleaved passes, the default); compile in one go per case, so
         # that running out of time loses only the case under way
-        step suite-eager "${EAGER_LIMIT:-120}" "${run[@]}" run --target "torch@$DEVICE" \
-            --target "onnxruntime@$DEVICE" --time-budget 1 --passes "${EAGER_PASSES:-3}" \
-            "${picked[@]}" "${at[@]}"
+        suite_eager
         step suite-compile 180 "${run[@]}" run --target "torch-compile@$DEVICE" \
             --time-budget 1 --passes 1 "${picked[@]}" "${at[@]}" ;;
-    suite-eager) step suite-eager "${EAGER_LIMIT:-120}" "${run[@]}" run --target "torch@$DEVICE" \
-        --target "onnxruntime@$DEVICE" --time-budget 1 --passes "${EAGER_PASSES:-3}" \
-        "${picked[@]}" "${at[@]}" ;;
+    suite-eager) suite_eager ;;
     kernels) step kernels 45 "${run[@]}" kernels --device "$DEVICE" --shape large --dtype bf16 \
         --time-budget 0.5 ;;
     ladder) step ladder-llama "${LADDER_LIMIT:-150}" "${run[@]}" ladder --workload llama --size small \
