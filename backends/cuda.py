@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import subprocess
@@ -31,12 +32,24 @@ class CudaEventTimer(Timer):
 
 
 def cuda_driver_api_version() -> str | None:
-    """The CUDA version the driver supports, e.g. "13.0"; torch exposes it only privately."""
+    """The CUDA version the driver supports, e.g. "13.0": torch's private binding where it has
+    one, else the driver's cuDriverGetVersion (CUDA Driver API, "Version Management"; torch
+    2.11 had no binding and the H200 run recorded None)."""
     get = getattr(torch._C, "_cuda_getDriverVersion", None)
-    if get is None:
+    code = get() if get is not None else _driver_get_version()
+    if code is None:
         return None
-    code = get()  # 1000 * major + 10 * minor
-    return f"{code // 1000}.{code % 1000 // 10}"
+    return f"{code // 1000}.{code % 1000 // 10}"  # code = 1000 * major + 10 * minor
+
+
+def _driver_get_version() -> int | None:
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    version = ctypes.c_int()
+    status = libcuda.cuDriverGetVersion(ctypes.byref(version))  # CUresult, 0 = CUDA_SUCCESS
+    return version.value if status == 0 else None
 
 
 def nvidia_driver_version() -> str | None:

@@ -164,3 +164,29 @@ def test_cuda_adapter_keeps_fp32_out_of_tf32(fake_cuda):
         assert info["cudnn_allow_tf32"] is False and info["matmul_allow_tf32"] is False
     finally:
         cudnn.allow_tf32, matmul.allow_tf32 = before
+
+
+def test_cuda_driver_version_falls_back_to_the_driver_api(monkeypatch):
+    """torch 2.11 has no private binding; then cuDriverGetVersion answers, and no libcuda
+    (or a failing call) gives None."""
+    from hwbench.backends import cuda
+
+    class FakeLibcuda:
+        def __init__(self, status: int) -> None:
+            self.status = status
+
+        def cuDriverGetVersion(self, pointer) -> int:
+            pointer._obj.value = 13000
+            return self.status
+
+    monkeypatch.delattr(torch._C, "_cuda_getDriverVersion", raising=False)
+    monkeypatch.setattr(cuda.ctypes, "CDLL", lambda name: FakeLibcuda(0))
+    assert cuda.cuda_driver_api_version() == "13.0"
+    monkeypatch.setattr(cuda.ctypes, "CDLL", lambda name: FakeLibcuda(3))
+    assert cuda.cuda_driver_api_version() is None
+
+    def missing(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(cuda.ctypes, "CDLL", missing)
+    assert cuda.cuda_driver_api_version() is None
