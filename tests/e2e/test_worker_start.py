@@ -3,7 +3,10 @@ stderr kept as the reason it died, and nothing it started left running."""
 
 import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -111,24 +114,45 @@ def test_accelerator_cases_are_spawned_not_forked_from_the_fork_server(fresh_ser
         assert _context(env, device, ()).get_start_method() == "spawn"
 
 
-def test_a_spawned_worker_runs_one_shot_and_live_cases(tmp_path, fresh_server):
-    """The start accelerator cases get, tried on a CPU case: one run to a record, and a live
-    worker that loads, takes its passes and finishes."""
+def spawned_worker_records(tmp: str) -> list[dict]:
+    """A CPU case through the start accelerator cases get: one run to a record, and a live
+    worker that loads, takes its passes and finishes. Run in a process of its own (the test
+    below): multiprocessing's spawn leaves a resource-tracker process beside its caller."""
     from hwbench.worker_process import LiveWorker, run_worker
 
     case = quick_cpu_case(passes=2)
-    case_file, record_file = tmp_path / "case.json", tmp_path / "record.json"
+    case_file, record_file = Path(tmp, "case.json"), Path(tmp, "record.json")
     case_file.write_text(json.dumps(case.to_json()))
     env = dict(os.environ)
-    code = run_worker(case_file, record_file, tmp_path / "err", env, 120, (), device="cuda")
-    assert code == 0 and json.loads(record_file.read_text())["status"] == "ok"
+    code = run_worker(case_file, record_file, Path(tmp, "err"), env, 120, (), device="cuda")
+    records = [json.loads(record_file.read_text()) if code == 0 else {"code": code}]
 
-    worker = LiveWorker(case.to_json(), tmp_path / "live-err", env, (), device="cuda")
+    worker = LiveWorker(case.to_json(), Path(tmp, "live-err"), env, (), device="cuda")
     try:
         assert worker.receive(120) == {"loaded": True}
         while not worker.request({"op": "slice"}, 120)["done"]:
             pass
-        record = worker.request({"op": "finish"}, 120)["record"]
+        records.append(worker.request({"op": "finish"}, 120)["record"])
     finally:
         worker.close(grace_s=5)
-    assert record["status"] == "ok", record
+    return records
+
+
+def test_a_spawned_worker_runs_one_shot_and_live_cases(tmp_path):
+    script = (
+        "import json, sys\n"
+        "from tests.e2e.test_worker_start import spawned_worker_records\n"
+        "print(json.dumps(spawned_worker_records(sys.argv[1])))"
+    )
+    root = Path(__file__).parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    one_shot, live = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert one_shot.get("status") == "ok", one_shot
+    assert live["status"] == "ok" and len(live["pass_starts"]) == 2, live
