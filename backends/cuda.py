@@ -65,18 +65,14 @@ def nvidia_driver_version() -> str | None:
     return lines[0].strip() if out.returncode == 0 and lines else None
 
 
-def keep_fp32_ieee() -> dict[str, bool]:
+def keep_fp32_ieee() -> None:
     """Turn TF32 off for float32 work: PyTorch runs cuDNN convolutions in TF32 by default
     (torch.backends.cudnn.allow_tf32 = True; matmuls default to False), which on an H200 put
     resnet50's fp32 output 3.1e-4 from the CPU reference, past fp32's 1e-4 tolerance. Source:
     pytorch.org/docs/stable/notes/cuda.html, "TensorFloat-32 (TF32) on Ampere (and later)
-    devices". The settings are returned for the result's device info."""
+    devices". `Cuda.info` reports the flags as they are when it is asked."""
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    return {
-        "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
-        "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
-    }
 
 
 class Cuda(Device):
@@ -84,7 +80,7 @@ class Cuda(Device):
 
     def __init__(self) -> None:
         self._l2_buffer: torch.Tensor | None = None
-        self._tf32 = keep_fp32_ieee()
+        keep_fp32_ieee()
 
     def available(self) -> tuple[bool, str]:
         if torch.version.cuda is None:
@@ -136,7 +132,8 @@ class Cuda(Device):
             "cuda_driver_api": cuda_driver_api_version(),
             "driver": nvidia_driver_version(),
             "device_count": torch.cuda.device_count(),
-            **self._tf32,
+            "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
         }
 
     def environment(self) -> dict[str, str]:
