@@ -8,19 +8,22 @@ A (hwbench): `hwbench.serve_client.run_load` + `hwbench.llm_metrics.summarize_re
 own, then the load).
 B (vLLM): `vllm.benchmarks.serve` `add_cli_args` + `main` with `--backend vllm`.
 C (diagnostic): hwbench's client sending vLLM's random-dataset text prompts.
-Rounds are A B C C B A; each arm runs in a fresh child process of this script, so none
+D (diagnostic): C with its aiohttp session opened with trust_env=True, as vLLM's client opens
+its own (benchmarks/client_trust_env_cost.py measures what that costs in a burst).
+Rounds are A B C D D C B A; each arm runs in a fresh child process of this script, so none
 inherits another's state, and on an empty prefix cache (the server's dev-mode
 /reset_prefix_cache before each arm): every round sends the same prompts, which vLLM's prefix
 cache (on by default) would otherwise serve from the second round on.
 
 Run: flock /tmp/hwbench-quiet.lock python benchmarks/vllm_serve_vs_vllm_bench.py
-(about 25 minutes on 2 cores)
+(about 35 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import statistics
@@ -36,10 +39,10 @@ from hwbench.llm_case import WARMUP_REQUESTS  # run_serve's; vLLM's --num-warmup
 
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
-ROUNDS = 7
-# A B C C B A within every round; C (hwbench's client on vLLM's text prompts) is a diagnostic
-ORDER = ("hwbench", "vllm", "hwbench-text", "hwbench-text", "vllm", "hwbench")
-ARMS = ("hwbench", "vllm", "hwbench-text")  # A, B, C
+ROUNDS = 6
+ARMS = ("hwbench", "vllm", "hwbench-text", "hwbench-text-trust-env")  # A, B, C, D
+# A B C D D C B A within every round; C and D are diagnostics
+ORDER = (*ARMS, *reversed(ARMS))
 TOLERANCE = 0.10
 SEED = 0
 # vLLM's random prompts are decoded to text and re-encoded; with this tokenizer some come
@@ -128,10 +131,14 @@ def vllm_client(base_url: str, rate: float, n: int) -> dict:
 
 
 def child(arm: str, base_url: str, rate: float, n: int, out: Path) -> None:
+    if arm == "hwbench-text-trust-env":  # this child process only
+        import aiohttp
+
+        aiohttp.ClientSession = functools.partial(aiohttp.ClientSession, trust_env=True)
     if arm == "vllm":
         result = vllm_client(base_url, rate, n)
     else:
-        result = hwbench_client(base_url, rate, n, text=arm == "hwbench-text")
+        result = hwbench_client(base_url, rate, n, text=arm.startswith("hwbench-text"))
     out.write_text(json.dumps({k: result.get(k) for k in FIELDS}))
 
 
@@ -192,8 +199,10 @@ def report(rows: dict[float, list[dict]]) -> None:
             "A hwbench (A1, A2)",
             "B vLLM bench (B1, B2)",
             "C hwbench client, vLLM's prompts",
+            "D = C, trust_env",
             "A/B",
             "C/B",
+            "D/B",
             title=(
                 f"median {metric.upper()} ms: hwbench serve client (A) vs vllm.benchmarks.serve "
                 f"(B), one vLLM server, {WORKLOAD} {SIZE}, {NUM_REQUESTS} requests, "
@@ -201,22 +210,23 @@ def report(rows: dict[float, list[dict]]) -> None:
             ),
         )
         for rate, rounds in rows.items():
-            ratios: dict[str, list[float]] = {"A": [], "C": []}
+            ratios: dict[str, list[float]] = {"A": [], "C": [], "D": []}
             for i, got in enumerate(rounds, 1):
-                a, b, c = ([d[field] for d in got[arm]] for arm in ARMS)
-                ratios["A"].append(statistics.mean(a) / statistics.mean(b))
-                ratios["C"].append(statistics.mean(c) / statistics.mean(b))
+                a, b, c, d = ([run[field] for run in got[arm]] for arm in ARMS)
+                for name, values in (("A", a), ("C", c), ("D", d)):
+                    ratios[name].append(statistics.mean(values) / statistics.mean(b))
                 table.add_row(
-                    f"{rate:g}", str(i), fmt(a), fmt(b), fmt(c),
-                    f"{ratios['A'][-1]:.3f}", f"{ratios['C'][-1]:.3f}",
+                    f"{rate:g}", str(i), fmt(a), fmt(b), fmt(c), fmt(d),
+                    *(f"{ratios[name][-1]:.3f}" for name in "ACD"),
                 )  # fmt: skip
             median = statistics.median(ratios["A"])
             ok = abs(median - 1) <= TOLERANCE
             verdicts.append(ok)
             table.add_row(
-                f"{rate:g}", "median", "", "", "",
+                f"{rate:g}", "median", "", "", "", "",
                 f"{median:.3f} {'PASS' if ok else 'FAIL'}",
                 f"{statistics.median(ratios['C']):.3f}",
+                f"{statistics.median(ratios['D']):.3f}",
                 end_section=True,
             )  # fmt: skip
         both.add_row(table)
@@ -224,8 +234,8 @@ def report(rows: dict[float, list[dict]]) -> None:
     tokens = sorted({d["total_input_tokens"] / d["completed"] for d in runs})
     notes = [
         f"verdict: {'PASS' if all(verdicts) else 'FAIL'} (median per-round ratio of median TTFT "
-        f"and of median TPOT within +-{TOLERANCE:.0%} at every rate; round = A B C C B A, "
-        "ratio = mean(A) / mean(B)); C is a diagnostic, not part of the verdict",
+        f"and of median TPOT within +-{TOLERANCE:.0%} at every rate; round = A B C D D C B A, "
+        "ratio = mean(A) / mean(B)); C and D are diagnostics, not part of the verdict",
         f"server: hwbench.vllm_server.VllmServer on {checkpoint()}, dtype float32, "
         f"--enforce-eager, --seed {SEED}, --max-model-len {MAX_MODEL_LEN}, "
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
@@ -252,6 +262,11 @@ def report(rows: dict[float, list[dict]]) -> None:
         "C (diagnostic): hwbench's client (as A) sending B's text prompts: C/B compares the "
         "clients on the same prompts, A/C the prompts (token ids vs text the server must "
         "tokenize) with the same client.",
+        "D (diagnostic): C with aiohttp's trust_env=True, which vLLM's client sets: each "
+        "request then makes two thread-pool hops (netrc and proxy lookups) after its clock "
+        "starts and before it is sent, which in a burst delay the first bytes of all "
+        "(benchmarks/client_trust_env_cost.txt); D/B compares the clients with that one "
+        "setting made equal.",
         "noise: 2 shared cores, server and client on the same cores; at rate inf all requests "
         "arrive at once and TTFT depends on the prefill schedule, so per-round ratios scatter.",
     ]
