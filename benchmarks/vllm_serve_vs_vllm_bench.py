@@ -57,23 +57,19 @@ FIELDS = (
 )  # fmt: skip
 
 
-def hwbench_client(base_url: str, rate: float, n: int, text: bool = False) -> dict:
-    """hwbench's serve client, as hwbench.llm_case.run_serve drives it; with `text`, on the
-    prompts of vLLM's random dataset (strings) instead of hwbench's token ids."""
-    from hwbench.generation import prompt_ids
-    from hwbench.llm_case import side_prompts
+def hwbench_client(base_url: str, rate: float, n: int, vllm_text: bool = False) -> dict:
+    """hwbench's serve client, as hwbench.llm_case.run_serve drives it; with `vllm_text`, on
+    the prompts of vLLM's random dataset instead of hwbench's own."""
+    from hwbench.llm_case import serve_prompts
     from hwbench.llm_metrics import summarize_requests
     from hwbench.serve_client import run_load
     from hwbench.vllm_server import SERVED_NAME
     from hwbench.workloads import make_workload
 
     workload = make_workload(WORKLOAD, SIZE, seed=SEED)
-    if text:
-        prompts = vllm_prompts(base_url, rate, n)
-    else:
-        prompts = prompt_ids(workload, n, PROMPT_LEN, SEED + 1).tolist()
-    _, warm = side_prompts(workload, PROMPT_LEN, SEED)
-    run_load(base_url, SERVED_NAME, warm.tolist(), OUTPUT_LEN, float("inf"))
+    own = serve_prompts(workload, checkpoint() / "tokenizer.json", n, PROMPT_LEN, SEED)
+    prompts = vllm_prompts(base_url, rate, n) if vllm_text else own.timed
+    run_load(base_url, SERVED_NAME, own.warm_up, OUTPUT_LEN, float("inf"))
     results, duration = run_load(base_url, SERVED_NAME, prompts, OUTPUT_LEN, rate, 1.0, SEED)
     errors = [r.error for r in results if not r.ok]
     if errors:
@@ -138,7 +134,7 @@ def child(arm: str, base_url: str, rate: float, n: int, out: Path) -> None:
     if arm == "vllm":
         result = vllm_client(base_url, rate, n)
     else:
-        result = hwbench_client(base_url, rate, n, text=arm.startswith("hwbench-text"))
+        result = hwbench_client(base_url, rate, n, vllm_text=arm.startswith("hwbench-text"))
     out.write_text(json.dumps({k: result.get(k) for k in FIELDS}))
 
 
@@ -241,11 +237,13 @@ def report(rows: dict[float, list[dict]]) -> None:
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
         "once, warmed with 16 requests, shared by both clients; its prefix cache emptied "
         "before each arm (VLLM_SERVER_DEV_MODE=1, POST /reset_prefix_cache)",
-        "A (hwbench): token-id prompts (128 ids drawn over the whole vocabulary, seed 1), "
-        f"streamed /v1/completions with max_tokens = {OUTPUT_LEN}, ignore_eos, "
-        "temperature 0; Poisson arrivals from numpy default_rng(0), rescaled so the last is at "
-        "n/rate (as vLLM does); 4 warm-up requests at rate inf first, on prompts of their own "
-        "(hwbench.llm_case.side_prompts, seed 2), so no timed prompt is in the prefix cache",
+        f"A (hwbench): text prompts of exactly {PROMPT_LEN} tokens (hwbench.text_prompts: "
+        "pseudo-words of the tokenizer's syllables, seed 1, checked to tokenize back to "
+        f"{PROMPT_LEN} ids; the server tokenizes them inside TTFT), streamed /v1/completions "
+        f"with max_tokens = {OUTPUT_LEN}, ignore_eos, temperature 0; Poisson arrivals from "
+        "numpy default_rng(0), rescaled so the last is at n/rate (as vLLM does); 4 warm-up "
+        "requests at rate inf first, on prompts of their own (hwbench.llm_case.serve_prompts, "
+        "seed 2), so no timed prompt is in the prefix cache",
         "B (vLLM): vllm.benchmarks.serve main() --backend vllm --dataset-name random "
         f"--random-input-len {PROMPT_LEN} --random-output-len {OUTPUT_LEN} --num-prompts "
         f"{NUM_REQUESTS} --request-rate R --ignore-eos --temperature 0 --num-warmups "
@@ -260,8 +258,8 @@ def report(rows: dict[float, list[dict]]) -> None:
         "(vLLM: iter_any() chunks split into SSE messages; hwbench: line by line) and in "
         "vLLM's gc.freeze() before its run.",
         "C (diagnostic): hwbench's client (as A) sending B's text prompts: C/B compares the "
-        "clients on the same prompts, A/C the prompts (token ids vs text the server must "
-        "tokenize) with the same client.",
+        "clients on the same prompts, A/C the prompts (hwbench's exact-length texts vs vLLM's "
+        "random-dataset texts) with the same client.",
         "D (diagnostic): C with aiohttp's trust_env=True, which vLLM's client sets: each "
         "request then makes two thread-pool hops (netrc and proxy lookups) after its clock "
         "starts and before it is sent, which in a burst delay the first bytes of all "

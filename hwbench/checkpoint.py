@@ -109,12 +109,12 @@ def save_tokenizer(vocab_size: int, seed: int, directory: Path) -> None:
 
 
 def synthetic_corpus(seed: int, lines: int = 400) -> list[str]:
-    """Lines of pseudo-words (1-4 syllables) drawn from `seed`."""
+    """Lines of pseudo-words drawn from `seed`."""
     rng = random.Random(seed)
     words_per_line = CORPUS_WORDS // lines
-    return [
-        " ".join(
-            "".join(rng.choices(SYLLABLES, k=rng.randint(1, 4))) for _ in range(words_per_line)
-        )
-        for _ in range(lines)
-    ]
+    return [" ".join(pseudo_word(rng) for _ in range(words_per_line)) for _ in range(lines)]
+
+
+def pseudo_word(rng: random.Random) -> str:
+    """1-4 syllables, the stuff the tokenizer is trained on."""
+    return "".join(rng.choices(SYLLABLES, k=rng.randint(1, 4)))

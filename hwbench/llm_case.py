@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from hwbench.generation import (
 from hwbench.llm_metrics import RequestResult, parse_slos, summarize_requests
 from hwbench.scenarios.base import NS_PER_MS
 from hwbench.stats import summarize
+from hwbench.text_prompts import text_prompts
 from hwbench.workloads.base import Workload
 
 LOG_DIR_ENV = "HWBENCH_LOG_DIR"  # the runner's folder for logs kept beside the result
@@ -164,15 +166,29 @@ def log_path(name: str) -> Path | None:
     return Path(folder) / f"case{int(index):03d}-{name}.log"
 
 
-def side_prompts(
-    workload: Workload, prompt_len: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The serve case's parity and warm-up prompts, drawn apart from its timed ones: a timed
-    prompt the server had already seen would come out of vLLM's prefix cache (on by default)
+@dataclass
+class ServePrompts:
+    """A serve case's prompts: the timed and warm-up requests are text of exactly prompt_len
+    tokens (hwbench.text_prompts), with their ids; parity is checked on token ids."""
+
+    timed: list[str]
+    timed_ids: torch.Tensor  # (batch, prompt_len)
+    warm_up: list[str]
+    warm_up_ids: torch.Tensor  # (WARMUP_REQUESTS, prompt_len)
+    parity_ids: torch.Tensor  # (PARITY_PROMPTS, prompt_len)
+
+
+def serve_prompts(
+    workload: Workload, tokenizer_file: Path, batch: int, prompt_len: int, seed: int
+) -> ServePrompts:
+    """Each set drawn from a seed of its own, so no timed prompt shares a first block with a
+    parity or warm-up one: the server would serve it from vLLM's prefix cache (on by default)
     and skip its prefill (vLLM's throughput benchmark draws its warm-up prompts from another
     seed for the same reason)."""
-    side = prompt_ids(workload, PARITY_PROMPTS + WARMUP_REQUESTS, prompt_len, seed + 2)
-    return side[:PARITY_PROMPTS], side[PARITY_PROMPTS:]
+    timed, timed_ids = text_prompts(tokenizer_file, batch, prompt_len, seed + 1)
+    warm_up, warm_up_ids = text_prompts(tokenizer_file, WARMUP_REQUESTS, prompt_len, seed + 2)
+    parity_ids = prompt_ids(workload, PARITY_PROMPTS, prompt_len, seed + 2)
+    return ServePrompts(timed, timed_ids, warm_up, warm_up_ids, parity_ids)
 
 
 def run_serve(
@@ -187,10 +203,12 @@ def run_serve(
     from hwbench.vllm_server import SERVED_NAME
 
     prompt_len, output_len = case.prompt_len, case.output_len
-    prompts = prompt_ids(workload, case.batch, prompt_len, case.seed + 1)
-    record["key"]["input_shapes"] = [list(prompts.shape)]
-    checked, warm = side_prompts(workload, prompt_len, case.seed)
     entry = checkpoint_dir(workload)
+    prompts = serve_prompts(
+        workload, entry.directory / "tokenizer.json", case.batch, prompt_len, case.seed
+    )
+    record["key"]["input_shapes"] = [list(prompts.timed_ids.shape)]
+    checked = prompts.parity_ids
     log = log_path("vllm-server") or Path(f"hwbench-vllm-server-{os.getpid()}.log")
     record["server_log"] = str(log)
     start = time.perf_counter()
@@ -205,16 +223,24 @@ def run_serve(
             return {**record, "status": "failed", "reason": f"parity: {verdict['reason']}"}
         if case.check_only:
             return {**record, "status": "ok", "reason": "parity checked; not timed (--check-only)"}
-        run_load(server.base_url, SERVED_NAME, warm.tolist(), output_len, float("inf"))
+        run_load(server.base_url, SERVED_NAME, prompts.warm_up, output_len, float("inf"))
         results, duration = run_load(
-            server.base_url, SERVED_NAME, prompts.tolist(), output_len,
+            server.base_url, SERVED_NAME, prompts.timed, output_len,
             case.request_rate, case.burstiness, case.seed,
         )  # fmt: skip
     llm = summarize_requests(results, duration, parse_slos(case.slo) if case.slo else None)
-    record["session"] = {"checkpoint": str(entry.directory), "checkpoint_cache": entry.status}
+    record["session"] = {
+        "checkpoint": str(entry.directory),
+        "checkpoint_cache": entry.status,
+        "prompts": "text, tokenized by the server",
+    }
     errors = [r.error for r in results if not r.ok]
     if errors:
         reason = f"{len(errors)} of {len(results)} requests failed: {errors[0]}"
+        return {**record, "status": "failed", "reason": reason, "partial_metrics": llm}
+    lengths = sorted({r.prompt_len for r in results} - {prompt_len})
+    if lengths:
+        reason = f"the server made prompts of {lengths} tokens of text made for {prompt_len}"
         return {**record, "status": "failed", "reason": reason, "partial_metrics": llm}
     e2e_ns = [r.e2el_s * 1e9 for r in results]
     record.update(

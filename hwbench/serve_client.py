@@ -1,10 +1,14 @@
 """A load client for vLLM's OpenAI-compatible server, timed as `vllm bench serve` times it.
 
-Each request streams `/v1/completions` from token ids with `ignore_eos` and no `min_tokens`,
-as vLLM's benchmark sends it (hwbench.engines.vllm_engine says why), so every request yields
-exactly `output_len` tokens. The first SSE chunk carrying choices sets TTFT, each later
-one adds an ITL gap, E2EL ends at the last such chunk, and the output length is the final
-usage chunk's `completion_tokens` (vLLM's `async_request_openai_completions`).
+Each request streams `/v1/completions` from a text prompt (or token ids) with `ignore_eos`
+and no `min_tokens`, as vLLM's benchmark sends it (hwbench.engines.vllm_engine says why), so
+every request yields exactly `output_len` tokens. The first SSE chunk carrying choices sets
+TTFT, each later one adds an ITL gap, E2EL ends at the last such chunk, and the output length
+is the final usage chunk's `completion_tokens` (vLLM's `async_request_openai_completions`);
+the prompt's length is its `prompt_tokens`. The session does not read proxy settings from the
+environment (aiohttp's trust_env, on in vLLM's client): the server is on 127.0.0.1, and with
+it each request makes two thread-pool hops after its clock starts
+(benchmarks/client_trust_env_cost.txt).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
@@ -20,12 +24,13 @@ import aiohttp
 from hwbench.llm_metrics import RequestResult, poisson_arrivals
 
 COMPLETIONS = "/v1/completions"
+Prompt = str | list[int]  # text, or token ids
 
 
 def run_load(
     base_url: str,
     model: str,
-    prompts: list[list[int]],
+    prompts: Sequence[Prompt],
     output_len: int,
     request_rate: float,
     burstiness: float = 1.0,
@@ -44,7 +49,7 @@ def run_load(
 async def run_load_async(
     base_url: str,
     model: str,
-    prompts: list[list[int]],
+    prompts: Sequence[Prompt],
     output_len: int,
     request_rate: float,
     burstiness: float = 1.0,
@@ -58,7 +63,7 @@ async def run_load_async(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         start = time.perf_counter()
 
-        async def send(prompt: list[int], offset: float) -> RequestResult:
+        async def send(prompt: Prompt, offset: float) -> RequestResult:
             await asyncio.sleep(max(0.0, start + offset - time.perf_counter()))
             return await stream_completion(session, base_url, model, prompt, output_len)
 
@@ -67,11 +72,12 @@ async def run_load_async(
 
 
 async def stream_completion(
-    session: aiohttp.ClientSession, base_url: str, model: str, prompt: list[int], output_len: int
+    session: aiohttp.ClientSession, base_url: str, model: str, prompt: Prompt, output_len: int
 ) -> RequestResult:
     """One streamed completion of `output_len` tokens, timed; failures in `error`."""
     payload = completion_payload(model, prompt, output_len)
-    result = RequestResult(False, len(prompt), 0, 0.0, [], 0.0)
+    known_len = len(prompt) if isinstance(prompt, list) else 0  # text: the server's count
+    result = RequestResult(False, known_len, 0, 0.0, [], 0.0)
     start = last = time.perf_counter()
     first = True
     try:
@@ -103,7 +109,7 @@ async def stream_completion(
     return result
 
 
-def completion_payload(model: str, prompt: list[int], output_len: int) -> dict[str, Any]:
+def completion_payload(model: str, prompt: Prompt, output_len: int) -> dict[str, Any]:
     """Exactly `output_len` greedy tokens, streamed, with a final usage chunk."""
     return {
         "model": model,
