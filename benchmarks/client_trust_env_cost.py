@@ -63,7 +63,7 @@ async def measure() -> dict[int, dict[bool, list[float]]]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # the port the OS picked
+    port = runner.addresses[0][1]  # the port the OS picked
     url = f"http://127.0.0.1:{port}/v1/completions"
     got: dict[int, dict[bool, list[float]]] = {}
     try:

@@ -26,7 +26,7 @@ from pathlib import Path
 from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint
 from rich.table import Table
-from vllm_offline_vs_vllm_bench import VLLM_LEN_SLACK, vllm_argv
+from vllm_offline_vs_vllm_bench import VLLM_LEN_SLACK, tokens_out, vllm_argv
 
 NUM_PROMPTS = (16, 64)
 ROUNDS = 12
@@ -50,22 +50,20 @@ def measure(n: int) -> dict[str, list[float]]:
     parser = FlexibleArgumentParser()
     add_cli_args(parser)
     argv = vllm_argv(n, model, Path(tempfile.gettempdir()) / "unused.json")
-    bench_args = parser.parse_args(argv)
-    requests = get_requests(bench_args, get_tokenizer(str(model)))
+    requests = get_requests(parser.parse_args(argv), get_tokenizer(str(model)))
     max_len = PROMPT_LEN + OUTPUT_LEN + VLLM_LEN_SLACK
-    engines = {
+
+    def bench_engine(args: list[str]) -> VllmGenerator:
+        """The engine vLLM's benchmark builds from `args`, behind hwbench's generate."""
+        llm = LLM.from_engine_args(EngineArgs.from_cli_args(parser.parse_args(args)))
+        return VllmGenerator(llm, VllmSettings({}, "cpu"), str(model), "")
+
+    generators = {
         "hwbench engine": Vllm().prepare_generator(
             workload, CPU(), "fp32", {}, batch=n, max_len=max_len
         ),
-        "vLLM bench engine": LLM.from_engine_args(EngineArgs.from_cli_args(bench_args)),
-        "vLLM bench engine, --disable-log-stats": LLM.from_engine_args(
-            EngineArgs.from_cli_args(parser.parse_args([*argv, "--disable-log-stats"]))
-        ),
-    }
-    settings = VllmSettings({}, "cpu")
-    generators = {
-        name: e if isinstance(e, VllmGenerator) else VllmGenerator(e, settings, "", "")
-        for name, e in engines.items()
+        "vLLM bench engine": bench_engine(argv),
+        "vLLM bench engine, --disable-log-stats": bench_engine([*argv, "--disable-log-stats"]),
     }
     prompts = prompt_ids(workload, n, PROMPT_LEN, 1)
 
@@ -76,7 +74,7 @@ def measure(n: int) -> dict[str, list[float]]:
     def vllm_call(generator: VllmGenerator) -> float:
         generator.llm.reset_prefix_cache()
         elapsed, outputs = _run_vllm_requests(generator.llm, requests, 1, True, False, False, False)
-        return sum(len(o.token_ids) for r in outputs for o in r.outputs) / elapsed
+        return tokens_out(outputs) / elapsed
 
     calls: dict[str, Callable[[VllmGenerator], float]] = {
         "hwbench call": hwbench_call,
