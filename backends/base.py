@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
+
+from hwbench.backends.peaks import Peak, stored_peak
 
 DTYPES: dict[str, torch.dtype] = {
     "fp32": torch.float32,
@@ -22,16 +26,13 @@ class MemoryStats:
 
     peak_allocated: int | None
     peak_reserved: int | None
+    note: str = ""  # what the peak covers when not just the window since the reset
 
-
-@dataclass(frozen=True)
-class Peak:
-    """A peak rate: FLOP/s for a dtype and copy bytes/s, with where it came from."""
-
-    flops_per_s: float | None
-    bytes_per_s: float | None
-    source: str  # "measured <date>" or a datasheet citation
-    confidence: str  # "measured", "datasheet", "weak"
+    def to_json(self) -> dict[str, Any]:
+        """The record's `memory` block."""
+        data: dict[str, Any] = {"peak_allocated": self.peak_allocated}
+        data["peak_reserved"] = self.peak_reserved
+        return {**data, "note": self.note} if self.note else data
 
 
 class Timer(ABC):
@@ -97,12 +98,17 @@ class Device(ABC):
         """Environment variables that change this device's speed, as set now."""
         return {}
 
+    @contextlib.contextmanager
+    def case_settings(self) -> Iterator[None]:
+        """Process-wide settings a case runs under, restored on exit. A case's worker enters
+        them; importing or constructing a device never makes them (they would change the
+        user's own process: the CLI's, or a pytest run's)."""
+        yield
+
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
         """Whether this device computes in `dtype` ("fp32", "bf16", "fp16"), and why not."""
         return (dtype in DTYPES, f"unknown dtype {dtype}")
 
     def peak(self, dtype: str) -> Peak | None:
         """Peak rates for `dtype` that `hwbench peak` measured on this machine, else None."""
-        from hwbench.peaks import stored_peak  # hwbench.peaks imports this module
-
         return stored_peak(self.name, dtype)

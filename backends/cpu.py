@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 from functools import cache
@@ -70,14 +69,23 @@ class CPU(Device):
     def synchronize(self) -> None:
         """CPU ops run synchronously in the calling thread: nothing to wait for."""
 
+    def __init__(self) -> None:
+        self._reset_error = "not reset"  # why the peak covers the whole process, until reset
+
     def memory(self) -> MemoryStats:
         peak = _vm_hwm_bytes() or psutil.Process().memory_info().rss
-        return MemoryStats(peak_allocated=peak, peak_reserved=None)
+        note = f"peak of the whole process ({self._reset_error})" if self._reset_error else ""
+        return MemoryStats(peak_allocated=peak, peak_reserved=None, note=note)
 
     def reset_peak_memory(self) -> None:
-        # Not Linux, or not permitted: the peak then covers the whole process.
-        with contextlib.suppress(OSError):
+        """Reset the peak RSS (VmHWM) by writing 5 to /proc/self/clear_refs (Linux's
+        proc(5)); where that is impossible, `memory()` says what its peak covers instead."""
+        try:
             PROC_CLEAR_REFS.write_text("5")
+        except OSError as error:
+            self._reset_error = f"{PROC_CLEAR_REFS}: {error.strerror or error}"
+        else:
+            self._reset_error = ""
 
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
         if dtype == "fp32":

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from hwbench.backends.base import DTYPES, Device, MemoryStats, Timer
-
-L2_FALLBACK_BYTES = 256 * 2**20  # when the driver reports no L2 size
 
 
 class CudaEventTimer(Timer):
@@ -78,10 +78,6 @@ def keep_fp32_ieee() -> None:
 class Cuda(Device):
     name = "cuda"
 
-    def __init__(self) -> None:
-        self._l2_buffer: torch.Tensor | None = None
-        keep_fp32_ieee()
-
     def available(self) -> tuple[bool, str]:
         if torch.version.cuda is None:
             return (False, f"torch {torch.__version__} is a build without CUDA")
@@ -136,14 +132,16 @@ class Cuda(Device):
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
         }
 
+    @contextlib.contextmanager
+    def case_settings(self) -> Iterator[None]:
+        cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+        before = cudnn.allow_tf32, matmul.allow_tf32
+        keep_fp32_ieee()
+        try:
+            yield
+        finally:
+            cudnn.allow_tf32, matmul.allow_tf32 = before
+
     def environment(self) -> dict[str, str]:
         keys = ("CUDA_VISIBLE_DEVICES", "CUDA_LAUNCH_BLOCKING", "NVIDIA_TF32_OVERRIDE")
         return {key: os.environ[key] for key in keys if key in os.environ}
-
-    def flush_l2(self) -> None:
-        """Evict the L2 cache by writing a buffer twice its size (for micro-benchmarks)."""
-        if self._l2_buffer is None:
-            l2 = getattr(torch.cuda.get_device_properties(0), "L2_cache_size", 0)
-            size = 2 * l2 if l2 else L2_FALLBACK_BYTES
-            self._l2_buffer = torch.empty(size, dtype=torch.int8, device="cuda")
-        self._l2_buffer.zero_()

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hwbench.backends.cpu import CPU
-from hwbench.env import fingerprint
+from hwbench.results.env import fingerprint
 
 HERE = Path(__file__).parent
 

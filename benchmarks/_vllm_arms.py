@@ -16,7 +16,7 @@ KV_CACHE_GB = "1"  # VLLM_CPU_KVCACHE_SPACE, hwbench's default for the CPU
 
 def checkpoint() -> Path:
     """The workload's Hugging Face export, which both hwbench and vLLM load."""
-    from hwbench.checkpoint import checkpoint_dir
+    from hwbench.llm.checkpoint import checkpoint_dir
     from hwbench.workloads import make_workload
 
     return checkpoint_dir(make_workload(WORKLOAD, SIZE)).directory

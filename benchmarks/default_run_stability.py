@@ -2,7 +2,7 @@
 the wall time of each run (target <= 3 minutes on a 2-core machine).
 
 The first pair runs as a user does (each step case's sampling split into 3 passes taken in
-turns with the other cases, hwbench.interleave); the second with --passes 1 (each case
+turns with the other cases, hwbench.execution.interleave); the second with --passes 1 (each case
 measured in one go, as hwbench did before interleaving), so the two show what interleaving
 buys on the same machine in the same half hour. (An earlier version of this script compared
 OMP_NUM_THREADS=1 instead; see git history.) A last check times one resnet50 step in
@@ -26,7 +26,7 @@ from pathlib import Path
 from _report import HERE, publish
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 
 def default_run(out: Path, machine: str = "m", args: tuple = ()) -> tuple[float, dict]:
@@ -38,16 +38,16 @@ def default_run(out: Path, machine: str = "m", args: tuple = ()) -> tuple[float,
     )
     elapsed = time.perf_counter() - start
     path = max((out / machine).glob("*-default.json"))
-    return elapsed, results.load(path)
+    return elapsed, store.load(path)
 
 
 def medians(document: dict) -> dict[str, float]:
     found = {}
     for case in document["cases"]:
-        if case["status"] == "ok":
-            k = case["key"]
+        if case.status == "ok":
+            k = case.key
             label = f"{k['workload']} {k['engine']}@{k['device']} {k['dtype']} {k['scenario']} "
-            found[label + f"b{k['batch']}"] = case["metrics"]["latency_ms"]["p50"]
+            found[label + f"b{k['batch']}"] = case.metrics["latency_ms"]["p50"]
     return found
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from _report import HERE, publish
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 
 def run_suite(out: Path) -> dict:
@@ -33,17 +33,17 @@ def run_suite(out: Path) -> dict:
     ]
     subprocess.run(cmd, check=False, capture_output=True)
     [path] = (out / "m").glob("*.json")
-    return results.load(path)
+    return store.load(path)
 
 
 def cell(case: dict | None, field: str) -> str:
     if case is None:
         return ""
-    if case["status"] != "ok":
-        return f"{case['status']}: {case.get('reason', '')[:48]}"
+    if case.status != "ok":
+        return f"{case.status}: {case.reason[:48]}"
     if field == "latency":
-        return f"{case['metrics']['latency_ms']['p50']:.3f} ms"
-    return f"{case['metrics']['throughput']:.4g}/s"
+        return f"{case.metrics['latency_ms']['p50']:.3f} ms"
+    return f"{case.metrics['throughput']:.4g}/s"
 
 
 def main() -> None:
@@ -51,7 +51,7 @@ def main() -> None:
         document = run_suite(Path(tmp))
     rows: dict[tuple, dict[str, dict]] = {}
     for case in document["cases"]:
-        k = case["key"]
+        k = case.key
         row = rows.setdefault((k["workload"], k["size"], k["engine"], k["dtype"]), {})
         row[k["scenario"]] = case
     table = Table(
@@ -65,7 +65,8 @@ def main() -> None:
         title="engines on this CPU (hwbench run --suite benchmarks/engines_cpu.toml)",
     )
     for (workload, size, engine, dtype), row in rows.items():
-        parity = row.get("latency", {}).get("parity", {}).get("rel_l2")
+        latency = row.get("latency")
+        parity = (latency.parity or {}).get("rel_l2") if latency else None
         table.add_row(
             workload,
             size,
@@ -75,7 +76,7 @@ def main() -> None:
             cell(row.get("throughput"), "throughput"),
             "" if parity is None else f"{parity:.1e}",
         )
-    statuses = [c["status"] for c in document["cases"]]
+    statuses = [c.status for c in document["cases"]]
     publish(
         "engines_cpu",
         table,

@@ -15,7 +15,7 @@ from pathlib import Path
 from _report import publish
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 WORKLOADS = ("mlp", "resnet50", "bert", "llama")
 
@@ -38,7 +38,7 @@ def prepare_times(out: Path, env: dict[str, str]) -> dict[str, dict]:
     ]
     subprocess.run(cmd, check=True, capture_output=True, env=env)
     [path] = (out / "m").glob("*.json")
-    return {c["key"]["workload"]: c for c in results.load(path)["cases"]}
+    return {c.key["workload"]: c for c in store.load(path)["cases"]}
 
 
 def main() -> None:
@@ -58,14 +58,14 @@ def main() -> None:
     worst = float("inf")
     for name in WORKLOADS:
         a, b = first[name], second[name]
-        ratio = a["prepare_s"] / b["prepare_s"]
+        ratio = a.timings.prepare_s / b.timings.prepare_s
         worst = min(worst, ratio)
         table.add_row(
             name,
             f"{a['prepare_s']:.3f}",
-            a["session"]["cache"],
+            a.session["cache"],
             f"{b['prepare_s']:.3f}",
-            b["session"]["cache"],
+            b.session["cache"],
             f"{ratio:.0f}x",
         )
     verdict = "PASS" if worst >= 10 else "FAIL"

@@ -8,7 +8,8 @@ interleaved ABBA in one session).
 The workload is synthetic and of calibrated cost: a step is R single-threaded 64x64 matmuls,
 with R set so a step lasts ~STEP_MS; a factor f runs round(f * R) of them, so its cost is f
 times as much. Both modes time SAMPLES samples of one step per arm per comparison, with
-hwbench's harness and CPU timer; verdicts come from hwbench.gate (threshold 5%, alpha 0.01).
+hwbench's harness and CPU timer; verdicts come from hwbench.analysis.gate (threshold 5%,
+alpha 0.01).
 The A/B arms here are in-process callables; `hwbench ab` drives the same abba() and
 block_ratio() through two worker processes.
 
@@ -31,11 +32,11 @@ from _report import publish
 from rich.console import Console
 from rich.table import Table
 
-from hwbench.ab import abba, block_ratio
+from hwbench.analysis.compare import ratio_of_medians, ratio_to_history
+from hwbench.analysis.gate import FAIL, INCONCLUSIVE, PASS, Outcome, RatioGate, judge
 from hwbench.backends.cpu import CPU
-from hwbench.compare import ratio_of_medians, ratio_to_history
-from hwbench.gate import FAIL, INCONCLUSIVE, PASS, Outcome, RatioGate, judge
-from hwbench.harness import HarnessConfig, Sampler, timed_loop
+from hwbench.execution.ab import abba, block_ratio
+from hwbench.measure.harness import HarnessConfig, Sampler, timed_loop
 
 STEP_MS = 1.5
 SAMPLES = 48  # per arm per comparison, in both modes
@@ -197,12 +198,13 @@ def main() -> None:
         "their A/A |median ratio - 1|: p50 {:.1%}, p95 {:.1%}, p99 {:.1%} (run-to-run drift, "
         "which one run cannot show)".format(*np.percentile(DRIFT["one go"], [50, 95, 99])),
         f"{PASSES} passes per run: each run's {SAMPLES} samples taken in {PASSES} slices of "
-        f"{SAMPLES // PASSES} at independent random times (hwbench.harness.Sampler, as `hwbench "
-        "run` interleaves a case's passes with other cases), pooled; A/A |median ratio - 1|: "
+        f"{SAMPLES // PASSES} at independent random times (hwbench.measure.harness.Sampler, "
+        "as `hwbench run` interleaves a case's passes with other cases), pooled; "
+        "A/A |median ratio - 1|: "
         "p50 {:.1%}, p95 {:.1%}, p99 {:.1%}".format(*np.percentile(DRIFT["passes"], [50, 95, 99])),
         f"two-file with {HISTORY} baseline runs: `hwbench gate --baseline` given {HISTORY} "
         "files; the candidate against their geometric mean, with a t prediction interval from "
-        "their run-to-run spread (hwbench.compare.ratio_to_history)",
+        "their run-to-run spread (hwbench.analysis.compare.ratio_to_history)",
         f"load average (1 min) at start / end: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
         "(other developers' jobs share these cores: the noise is theirs, measured, not simulated)",
     ]

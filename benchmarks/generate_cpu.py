@@ -17,7 +17,7 @@ from pathlib import Path
 from _report import publish
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 TARGETS = ("torch@cpu", "torch-compile@cpu", "vllm@cpu")
 BATCHES = (1, 4, 16)
@@ -35,7 +35,7 @@ def run(out: Path) -> dict:
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
     subprocess.run(cmd, env=env, check=False, capture_output=True)
     [path] = (out / "m").glob("*.json")
-    return results.load(path)
+    return store.load(path)
 
 
 def main() -> None:
@@ -60,38 +60,38 @@ def main() -> None:
     )
     engines = [t.split("@")[0] for t in TARGETS]
     order = sorted(
-        document["cases"], key=lambda c: (engines.index(c["key"]["engine"]), c["key"]["batch"])
+        document["cases"], key=lambda c: (engines.index(c.key["engine"]), c.key["batch"])
     )
     for case in order:
-        key, parity = case["key"], case.get("parity") or {}
+        key, parity = case.key, case.parity or {}
         row = [key["engine"], str(key["batch"])]
-        if case["status"] != "ok":
-            row += [f"{case['status']}: {case.get('reason', '')[:60]}", *[""] * 6]
+        if case.status != "ok":
+            row += [f"{case.status}: {case.reason[:60]}", *[""] * 6]
         else:
-            llm, metrics = case["metrics"]["llm"], case["metrics"]
+            llm, metrics = case.metrics["llm"], case.metrics
             row += [
                 f"{llm['output_throughput']:.0f}",
                 f"{llm['median_ttft_ms']:.2f}",
                 f"{llm['median_tpot_ms']:.3f}",
                 f"{metrics['latency_ms']['p50']:.1f}",
                 str(metrics["generations"]),
-                f"{case['prepare_s']:.1f}",
-                f"{case['first_run_s']:.2f}",
+                f"{case.timings.prepare_s:.1f}",
+                f"{case.timings.first_run_s:.2f}",
             ]
         row += [
             f"{parity['rel_l2']:.1e}" if "rel_l2" in parity else "",
             f"{parity['greedy_token_match']:.3f}" if "greedy_token_match" in parity else "",
         ]
         table.add_row(*row)
-    statuses = [c["status"] for c in document["cases"]]
-    vllm = next((c for c in document["cases"] if c["key"]["engine"] == "vllm"), {})
+    statuses = [c.status for c in document["cases"]]
+    vllm = next((c.session for c in document["cases"] if c.key["engine"] == "vllm"), {})
     publish(
         "generate_cpu",
         table,
         [
             f"command: {' '.join(COMMAND)}; {statuses.count('ok')} ok, "
             f"{statuses.count('skipped')} skipped, {statuses.count('failed')} failed; vllm "
-            f"{vllm.get('session', {}).get('vllm', '?')}, VLLM_CPU_KVCACHE_SPACE=1, enforce_eager",
+            f"{vllm.get('vllm', '?')}, VLLM_CPU_KVCACHE_SPACE=1, enforce_eager",
             "columns: TTFT, TPOT, gen (one generation) = medians; gens = timed generations; "
             "tok/s = output tokens of all timed generations / sum of their wall times; "
             "TTFT = generation start to a sequence's first token (the prefill of the whole "

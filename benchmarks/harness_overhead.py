@@ -12,7 +12,7 @@ from _report import publish
 from rich.table import Table
 
 from hwbench.backends.cpu import CPU
-from hwbench.harness import HarnessConfig, measure
+from hwbench.measure.harness import HarnessConfig, measure
 
 ROUNDS = 7
 STEPS = 200_000

@@ -29,7 +29,7 @@ from _report import publish
 from default_run_stability import medians
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 SUITE = (
     "--workload", "mlp", "--workload", "bert", "--workload", "llama", "--workload", "resnet50",
@@ -55,7 +55,7 @@ def run(args: tuple, out: Path) -> tuple[dict[str, float], float, float]:
     elapsed = time.perf_counter() - start
     done.set()
     path = max((out / "m").glob("*.json"), key=lambda p: p.stat().st_mtime)
-    return medians(results.load(path)), elapsed, least[0]
+    return medians(store.load(path)), elapsed, least[0]
 
 
 def geomean(values: list[float]) -> float:

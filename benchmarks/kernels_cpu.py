@@ -35,12 +35,12 @@ import psutil
 import torch
 from rich.console import Console
 
-from hwbench.backends.base import Peak
 from hwbench.backends.cpu import CPU, cpu_model
+from hwbench.backends.peaks import Peak
 from hwbench.commands.kernels import table
 from hwbench.commands.peak import PeakSettings, copy_rate, gemm_rate
-from hwbench.kernel_bench import KernelSettings, Row, bench_kernel
 from hwbench.kernels.registry import kernels, lookup
+from hwbench.measure.kernel_bench import KernelSettings, Row, bench_kernel
 
 OUTPUT = Path(__file__).with_name("kernels_cpu.txt")
 BANDWIDTH_BOUND = ("rmsnorm", "swiglu", "rope")

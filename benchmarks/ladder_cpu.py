@@ -24,8 +24,8 @@ from pathlib import Path
 from _report import publish
 from rich.table import Table
 
-from hwbench import results
-from hwbench.ladder import steps
+from hwbench.execution.ladder import steps
+from hwbench.results import store
 
 WORKLOADS = ("llama", "moe")
 
@@ -37,7 +37,7 @@ def climb(workload: str, out: Path, budget: float) -> tuple[dict, float]:
     start = time.perf_counter()
     subprocess.run(cmd, check=False, capture_output=True)
     [path] = (out / "m").glob(f"*-ladder-cpu-{workload}.json")
-    return results.load(path), time.perf_counter() - start
+    return store.load(path), time.perf_counter() - start
 
 
 def gain(value: float | None) -> str:
@@ -47,14 +47,14 @@ def gain(value: float | None) -> str:
 def add_rows(table: Table, workload: str, document: dict) -> None:
     for step in steps(document):
         record = step.record
-        parity = record.get("parity", {})
+        parity = record.parity or {}
         error = f"{parity['rel_l2']:.1e} / {parity['tolerance']:g}" if "rel_l2" in parity else ""
-        prepare = record.get("prepare_s")
+        prepare = record.timings.prepare_s
         latency = "" if step.latency_ms is None else f"{step.latency_ms:.2f} ms"
         table.add_row(
             workload,
             step.rung,
-            record["status"] if step.counted else f"{record['status']}: {record['reason'][:60]}",
+            record.status if step.counted else f"{record.status}: {record.reason[:60]}",
             latency,
             gain(step.vs_previous),
             gain(step.vs_first),

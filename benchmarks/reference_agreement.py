@@ -15,7 +15,7 @@ from rich.table import Table
 
 from hwbench.backends.cpu import CPU
 from hwbench.engines.torch_eager import TorchEager
-from hwbench.harness import HarnessConfig, measure
+from hwbench.measure.harness import HarnessConfig, measure
 from hwbench.workloads import make_workload
 
 ROUNDS = 15  # short interleaved rounds: drift on a shared machine hits both alike

@@ -43,7 +43,7 @@ def measure(n: int) -> dict[str, list[float]]:
 
     from hwbench.backends.cpu import CPU
     from hwbench.engines.vllm_engine import Vllm, VllmGenerator, VllmSettings
-    from hwbench.generation import prompt_ids
+    from hwbench.llm.generation import prompt_ids
     from hwbench.workloads import make_workload
 
     model, workload = checkpoint(), make_workload(WORKLOAD, SIZE)

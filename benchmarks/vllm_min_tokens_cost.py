@@ -72,7 +72,7 @@ def main() -> None:
         [
             f"ratio = (ignore_eos + min_tokens) / ignore_eos; {ROUNDS} rounds of A B B A / "
             "B A A B on one engine; 'output tokens each': the lengths both settings gave",
-            "engine: vllm.LLM on the llama tiny checkpoint (hwbench.checkpoint), float32, "
+            "engine: vllm.LLM on the llama tiny checkpoint (hwbench.llm.checkpoint), float32, "
             f"enforce_eager, seed 0, VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; greedy",
         ],
     )

@@ -30,7 +30,7 @@ from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
-from hwbench import results
+from hwbench.results import store
 
 NUM_PROMPTS = (16, 64)
 ROUNDS = 5
@@ -112,9 +112,9 @@ def run_hwbench(n: int, tmp: Path) -> dict:
     ]  # fmt: skip
     subprocess.run(cmd, env=ENV, capture_output=True, check=False)
     [path] = (out / "m").glob("*.json")
-    [case] = results.load(path)["cases"]
-    if case["status"] != "ok":
-        raise RuntimeError(f"hwbench case {case['status']}: {case.get('reason')}")
+    [case] = store.load(path)["cases"]
+    if case.status != "ok":
+        raise RuntimeError(f"hwbench case {case.status}: {case.reason}")
     return case
 
 
@@ -137,7 +137,7 @@ def same_engine_child(n: int, output_json: Path) -> None:
 
     from hwbench.backends.cpu import CPU
     from hwbench.engines.vllm_engine import Vllm
-    from hwbench.generation import prompt_ids
+    from hwbench.llm.generation import prompt_ids
     from hwbench.workloads import make_workload
 
     model = checkpoint()
@@ -242,7 +242,7 @@ def main() -> None:
     for n, rounds in rows.items():
         ratios = []
         for i, got in enumerate(rounds, 1):
-            hw = [c["metrics"]["llm"]["output_throughput"] for c in got["hwbench"]]
+            hw = [c.metrics["llm"]["output_throughput"] for c in got["hwbench"]]
             vl = [d["output_throughput"] for d in got["vllm"]]
             ratio = statistics.mean(hw) / statistics.mean(vl)
             ratios.append(ratio)
@@ -354,7 +354,7 @@ def prompt_tokens(rows: dict[int, list[dict]]) -> str:
 
 def per_generation(case: dict, n: int) -> str:
     """hwbench's throughput at its median generation and at its first timed one."""
-    samples = case["samples_ns"]
+    samples = case.samples_ns
     tokens = n * OUTPUT_LEN
     return f"{tokens / statistics.median(samples) * 1e9:.0f} / {tokens / samples[0] * 1e9:.0f}"
 
@@ -371,7 +371,7 @@ def same_line(got: dict[str, list[float]]) -> str:
 
 
 def summary_line(got: dict[str, list]) -> str:
-    hw = [round(c["metrics"]["llm"]["output_throughput"]) for c in got["hwbench"]]
+    hw = [round(c.metrics["llm"]["output_throughput"]) for c in got["hwbench"]]
     vl = [round(d["output_throughput"]) for d in got["vllm"]]
     return f"hwbench {hw} vllm {vl}"
 

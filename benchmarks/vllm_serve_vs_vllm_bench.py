@@ -3,8 +3,8 @@ both pointed at ONE vLLM OpenAI server on the same checkpoint, at the same reque
 request count and lengths, interleaved A B B A for several rounds; the verdict is on the
 median of the per-round ratios of median TTFT and median TPOT (target: within +-10%).
 
-A (hwbench): `hwbench.serve_client.run_load` + `hwbench.llm_metrics.summarize_requests`, as
-`hwbench.llm_case.run_serve` calls them (4 warm-up requests at rate inf on prompts of their
+A (hwbench): `hwbench.llm.serve_client.run_load` + `hwbench.llm.metrics.summarize_requests`, as
+`hwbench.scenarios.serve.Serve.start` calls them (4 warm-up requests at rate inf on prompts of their
 own, then the load).
 B (vLLM): `vllm.benchmarks.serve` `add_cli_args` + `main` with `--backend vllm`.
 C (diagnostic): hwbench's client sending vLLM's random-dataset text prompts.
@@ -35,7 +35,7 @@ from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
-from hwbench.llm_case import WARMUP_REQUESTS  # run_serve's; vLLM's --num-warmups matches it
+from hwbench.llm.text_prompts import WARMUP_REQUESTS  # vLLM's --num-warmups matches it
 
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
@@ -58,12 +58,12 @@ FIELDS = (
 
 
 def hwbench_client(base_url: str, rate: float, n: int, vllm_text: bool = False) -> dict:
-    """hwbench's serve client, as hwbench.llm_case.run_serve drives it; with `vllm_text`, on
-    the prompts of vLLM's random dataset instead of hwbench's own."""
-    from hwbench.llm_case import serve_prompts
-    from hwbench.llm_metrics import summarize_requests
-    from hwbench.serve_client import run_load
-    from hwbench.vllm_server import SERVED_NAME
+    """hwbench's serve client, as hwbench.scenarios.serve.Serve.start drives it; with
+    `vllm_text`, on the prompts of vLLM's random dataset instead of hwbench's own."""
+    from hwbench.llm.metrics import summarize_requests
+    from hwbench.llm.serve_client import run_load
+    from hwbench.llm.text_prompts import serve_prompts
+    from hwbench.llm.vllm_server import SERVED_NAME
     from hwbench.workloads import make_workload
 
     workload = make_workload(WORKLOAD, SIZE, seed=SEED)
@@ -78,7 +78,7 @@ def hwbench_client(base_url: str, rate: float, n: int, vllm_text: bool = False) 
 
 
 def vllm_argv(base_url: str, rate: float, n: int, model: Path) -> list[str]:
-    from hwbench.vllm_server import SERVED_NAME
+    from hwbench.llm.vllm_server import SERVED_NAME
 
     return [
         "--backend", "vllm",
@@ -153,8 +153,8 @@ def reset_prefix_cache(base_url: str) -> None:
 
 
 def main() -> None:
-    from hwbench.serve_client import run_load
-    from hwbench.vllm_server import SERVED_NAME, VllmServer
+    from hwbench.llm.serve_client import run_load
+    from hwbench.llm.vllm_server import SERVED_NAME, VllmServer
 
     model = checkpoint()
     rows: dict[float, list[dict]] = {}
@@ -232,18 +232,19 @@ def report(rows: dict[float, list[dict]]) -> None:
         f"verdict: {'PASS' if all(verdicts) else 'FAIL'} (median per-round ratio of median TTFT "
         f"and of median TPOT within +-{TOLERANCE:.0%} at every rate; round = A B C D D C B A, "
         "ratio = mean(A) / mean(B)); C and D are diagnostics, not part of the verdict",
-        f"server: hwbench.vllm_server.VllmServer on {checkpoint()}, dtype float32, "
+        f"server: hwbench.llm.vllm_server.VllmServer on {checkpoint()}, dtype float32, "
         f"--enforce-eager, --seed {SEED}, --max-model-len {MAX_MODEL_LEN}, "
         f"VLLM_CPU_KVCACHE_SPACE={KV_CACHE_GB}; vLLM's other limits at their defaults; started "
         "once, warmed with 16 requests, shared by both clients; its prefix cache emptied "
         "before each arm (VLLM_SERVER_DEV_MODE=1, POST /reset_prefix_cache)",
-        f"A (hwbench): text prompts of exactly {PROMPT_LEN} tokens (hwbench.text_prompts: "
+        f"A (hwbench): text prompts of exactly {PROMPT_LEN} tokens (hwbench.llm.text_prompts: "
         "pseudo-words of the tokenizer's syllables, seed 1, checked to tokenize back to "
         f"{PROMPT_LEN} ids; the server tokenizes them inside TTFT), streamed /v1/completions "
         f"with max_tokens = {OUTPUT_LEN}, ignore_eos, temperature 0; Poisson arrivals from "
         "numpy default_rng(0), rescaled so the last is at n/rate (as vLLM does); 4 warm-up "
-        "requests at rate inf first, on prompts of their own (hwbench.llm_case.serve_prompts, "
-        "seed 2), so no timed prompt is in the prefix cache",
+        "requests at rate inf first, on prompts of their own "
+        "(hwbench.llm.text_prompts.serve_prompts, seed 2), so no timed prompt is in the "
+        "prefix cache",
         "B (vLLM): vllm.benchmarks.serve main() --backend vllm --dataset-name random "
         f"--random-input-len {PROMPT_LEN} --random-output-len {OUTPUT_LEN} --num-prompts "
         f"{NUM_REQUESTS} --request-rate R --ignore-eos --temperature 0 --num-warmups "

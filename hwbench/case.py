@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import math
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hwbench.config import Suite, Target
-from hwbench.errors import UsageError
-from hwbench.harness import HarnessConfig
-from hwbench.registry import lookup
-from hwbench.scenarios.generate import lengths
-from hwbench.scenarios.serve import rate_text
-from hwbench.workloads import make_workload
+from hwbench.config import Target
+from hwbench.measure.harness import HarnessConfig
+from hwbench.results.record import CaseRecord, Status, outcome
 
 
 @dataclass(frozen=True)
@@ -72,68 +69,15 @@ class Case:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    def outcome(self, status: str, reason: str) -> dict[str, Any]:
+    def outcome(self, status: Status, reason: str, **details: Any) -> CaseRecord:
         """The record of a case that was not measured: failed or skipped, and why."""
-        return {"key": self.key(), "status": status, "reason": reason}
+        return outcome(self.key(), status, reason, **details)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
         return cls(**{**data, "harness": HarnessConfig(**data["harness"])})
 
 
-def expand(suite: Suite) -> list[Case]:
-    """Every case of `suite`, in the order they run. An engine meets only the scenarios of
-    the kinds it runs (vllm: generate and serve), and generate / serve only decoders."""
-    cases = []
-    for workload_name in suite.workloads:
-        for size in suite.sizes:
-            workload = make_workload(workload_name, size, suite.seed, suite.model_path)
-            for target in suite.targets:
-                kinds = lookup("engines", target.engine).scenario_kinds
-                for scenario_name in suite.scenarios:
-                    scenario = lookup("scenarios", scenario_name)()
-                    if scenario.kind not in kinds or not scenario.applies(workload):
-                        continue
-                    common = Case(
-                        workload_name,
-                        size,
-                        str(target),
-                        scenario_name,
-                        1,
-                        suite.model_path,
-                        suite.seed,
-                        suite.check_only,
-                        suite.harness,
-                        slo=suite.slo,
-                    )
-                    if scenario.kind != "step":
-                        prompt, output = lengths(workload, suite.prompt_len, suite.output_len)
-                        common = replace(common, prompt_len=prompt, output_len=output)
-                    rates = (None,)
-                    if scenario.kind == "serve":
-                        rates = suite.request_rates or scenario.default_rates
-                    for batch in scenario.batches(workload, suite.batches):
-                        for rate in rates:
-                            cases.append(
-                                replace(
-                                    common,
-                                    batch=batch,
-                                    request_rate=rate,
-                                    burstiness=suite.burstiness,
-                                )
-                            )
-    if not cases:
-        raise UsageError(no_cases_reason(suite))
-    return cases
-
-
-def no_cases_reason(suite: Suite) -> str:
-    """Why the suite's engines, scenarios and workloads make no case together."""
-    engines = {t.engine: lookup("engines", t.engine).scenario_kinds for t in suite.targets}
-    kinds = {s: lookup("scenarios", s).kind for s in suite.scenarios}
-    runs = ", ".join(f"{e} runs {'/'.join(k)}" for e, k in engines.items())
-    asked = ", ".join(f"{s} ({k})" for s, k in kinds.items())
-    return (
-        f"no case to run: scenarios {asked} for targets where {runs}; "
-        "generate and serve run only decoder workloads (llama, moe, a causal --model)"
-    )
+def rate_text(rate: float) -> str:
+    """A request rate as written in keys and tables: '4', '0.5', 'inf'."""
+    return "inf" if math.isinf(rate) else f"{rate:g}"

@@ -9,8 +9,8 @@ from typing import Any
 
 from hwbench.backends.base import DTYPES
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.harness import HarnessConfig
-from hwbench.llm_metrics import parse_slos
+from hwbench.llm.metrics import parse_slos
+from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup, plugins
 from hwbench.workloads import builtin_workloads
 from hwbench.workloads.base import SIZES

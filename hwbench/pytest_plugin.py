@@ -14,11 +14,16 @@ reading. Do not also request `benchmark`: this fixture sets its timer. A
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from hwbench.results.record import CaseRecord
+    from hwbench.scenarios.step import StepTiming
 
 DEFAULT_BUDGET_S = 1.0  # seconds of rounds when `rounds` is not given
 
@@ -48,8 +53,43 @@ def _benchmark_fixture(request: pytest.FixtureRequest, clock: DeviceClock) -> An
         pytest.fail("hwbench_case needs pytest-benchmark: pip install pytest-benchmark")
 
 
+def _start(
+    request: pytest.FixtureRequest,
+    workload: str,
+    target: str,
+    size: str,
+    batch: int,
+    scenario: str,
+    seed: int,
+    settings: contextlib.ExitStack,
+) -> StepTiming:
+    """The case started in this process as a worker starts it: prepared, parity-checked,
+    warmed up and calibrated; the test fails with the reason where it cannot be timed."""
+    # Late: pytest loads this plugin in every session of an environment with hwbench
+    # installed, and these import torch (seconds); only a test that uses the fixture pays.
+    from hwbench.case import Case
+    from hwbench.config import Target
+    from hwbench.errors import UsageError
+    from hwbench.execution.worker import start_case
+    from hwbench.results.record import CaseRecord
+    from hwbench.scenarios.step import StepTiming
+
+    try:
+        case = Case(workload, size, str(Target.parse(target)), scenario, batch, seed=seed)
+        started = start_case(case, settings)
+    except UsageError as error:
+        pytest.fail(f"hwbench case {workload}/{size} on {target}: {error}")
+    if isinstance(started, CaseRecord):
+        pytest.fail(
+            f"hwbench case {workload}/{size} on {target} {started.status}: {started.reason}"
+        )
+    if not isinstance(started, StepTiming):
+        pytest.fail(f"hwbench_case times one step (latency, throughput), not {scenario}")
+    return started
+
+
 @pytest.fixture
-def hwbench_case(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
+def hwbench_case(request: pytest.FixtureRequest) -> Callable[..., CaseRecord]:
     """A function that benchmarks one hwbench case and returns its record (key, parity)."""
 
     def run(
@@ -60,22 +100,14 @@ def hwbench_case(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]
         scenario: str = "latency",
         rounds: int | None = None,
         seed: int = 0,
-    ) -> dict[str, Any]:
-        from hwbench.ab_worker import LoadedCase
-        from hwbench.case import Case
-        from hwbench.config import Target
-        from hwbench.errors import UsageError
-
-        try:
-            case = Case(workload, size, str(Target.parse(target)), scenario, batch, seed=seed)
-            loaded = LoadedCase(case.to_json())
-        except UsageError as error:
-            pytest.fail(f"hwbench case {workload}/{size} on {target}: {error}")
-        benchmark = _benchmark_fixture(request, DeviceClock(loaded.device))
-        benchmark.extra_info.update(hwbench_key=loaded.record["key"], loops=loaded.loops)
-        sample_s = max(case.harness.min_sample_s, 1e-6)
-        count = rounds or max(5, round(DEFAULT_BUDGET_S / sample_s))
-        benchmark.pedantic(loaded.step, rounds=count, iterations=loaded.loops, warmup_rounds=1)
-        return loaded.record
+    ) -> CaseRecord:
+        with contextlib.ExitStack() as settings:
+            timing = _start(request, workload, target, size, batch, scenario, seed, settings)
+            benchmark = _benchmark_fixture(request, DeviceClock(timing.device))
+            benchmark.extra_info.update(hwbench_key=timing.checked.key, loops=timing.loops)
+            sample_s = max(timing.case.harness.min_sample_s, 1e-6)
+            count = rounds or max(5, round(DEFAULT_BUDGET_S / sample_s))
+            benchmark.pedantic(timing.step, rounds=count, iterations=timing.loops, warmup_rounds=1)
+        return timing.checked
 
     return run

@@ -9,14 +9,16 @@ dev/cuda/ style, STYLE.md point 7).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from typing import Any
 
 import torch
 
 from hwbench.backends.base import DTYPES, Device
-from hwbench.parity import TOLERANCES
+from hwbench.measure.parity import TOLERANCES
 
 Tensor = torch.Tensor
 Inputs = tuple[Any, ...]
@@ -120,11 +122,24 @@ class Compiled:
         return self._compiled(*args)
 
 
+def inductor_toolchain(device: str) -> tuple[bool, str]:
+    """Whether torch.compile's inductor can generate code for `device` here: a C++ compiler
+    (CPU) or Triton (CUDA). Other devices compile with their own backends: nothing to check."""
+    if device not in INDUCTOR_DEVICES:
+        return (True, "")
+    if device == "cuda" and find_spec("triton") is None:
+        return (False, "inductor on cuda needs triton, which is not installed")
+    from torch._inductor import config  # imports inductor, seconds: only when asked
+
+    compilers = [c for c in config.cpp.cxx if c]
+    if device == "cpu" and not any(shutil.which(c) for c in compilers):
+        return (False, f"inductor on cpu needs a C++ compiler ({', '.join(compilers)}) on PATH")
+    return (True, "")
+
+
 def inductor(device: Device) -> tuple[bool, str]:
     """Whether torch.compile's inductor can generate code for `device` here."""
-    from hwbench.engines.torch_compile import toolchain  # imports torch._inductor lazily
-
-    return toolchain(device.name)
+    return inductor_toolchain(device.name)
 
 
 def compiled(reference: Callable[..., Tensor], note: str = "") -> Variant:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hwbench import results
-from hwbench.ab import ArmSpec, abba, arm_record, block_ratio, log_ratios, pooled
-from hwbench.ab_worker import WorkerArm
+from hwbench.analysis.compare import case_label
+from hwbench.analysis.gate import Outcome, RatioGate, judge
 from hwbench.case import Case
 from hwbench.commands.gate import add_verdict_options, publish
-from hwbench.compare import case_label
 from hwbench.config import Suite
-from hwbench.env import fingerprint, machine_name
 from hwbench.errors import UsageError
-from hwbench.gate import Outcome, RatioGate, judge
+from hwbench.execution.ab import ArmSpec, WorkerArm, abba, block_ratio, log_ratios, pooled
+from hwbench.machine import machine_name
+from hwbench.results import store
+from hwbench.results.env import fingerprint
+from hwbench.results.record import CaseRecord
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -61,39 +63,37 @@ def case_for(args: argparse.Namespace, spec: ArmSpec) -> Case:
     )
 
 
-def measure(args: argparse.Namespace, specs: dict[str, ArmSpec]) -> tuple[dict, list[dict]]:
+def measure(
+    args: argparse.Namespace, specs: dict[str, ArmSpec]
+) -> tuple[dict[str, CaseRecord], list[dict]]:
     """Start both workers, load the case in each, time the ABBA blocks; (records, blocks)."""
     arms: dict[str, WorkerArm] = {}
     with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwbench-ab-")))
         for name, spec in specs.items():
-            arms[name] = WorkerArm(name, spec.python, args.timeout)
+            arms[name] = WorkerArm(name, spec, args.timeout, tmp / f"stderr-{name}.txt")
             stack.callback(arms[name].close)
-            arms[name].start_load(case_for(args, spec).to_json())
+            arms[name].start_load(case_for(args, spec))
         for arm in arms.values():
             arm.finish_load()
         loops = max(arm.loops for arm in arms.values())  # same sample length for both
         for arm in arms.values():
             arm.loops = loops
         blocks = abba(arms, args.blocks, args.samples)
-        for name, arm in arms.items():
-            arm.record["roofline"] = arm.roofline(float(np.median(pooled(blocks, name))) / 1e9)
-        return {name: (arm.record, loops) for name, arm in arms.items()}, blocks
+        return {name: arm.record(pooled(blocks, name)) for name, arm in arms.items()}, blocks
 
 
-def save(args: argparse.Namespace, specs: dict, records: dict, blocks: list, summary: dict) -> Path:
+def save(args: argparse.Namespace, specs: dict, records: dict, summary: dict) -> Path:
     config = {
         "ab": {k: str(v) for k, v in specs.items()},
         "blocks": args.blocks,
         "samples": args.samples,
     }
-    document = results.new_results("ab", machine_name(args.machine), fingerprint(), config)
-    document["cases"] = [
-        arm_record(record, name, specs[name], pooled(blocks, name), loops)
-        for name, (record, loops) in records.items()
-    ]
+    document = store.new_results("ab", machine_name(args.machine), fingerprint(), config)
+    document["cases"] = list(records.values())
     document["ab"] = summary
-    path = results.result_path(args.out, document["machine"], "ab")
-    results.save(document, path)
+    path = store.result_path(args.out, document["machine"], "ab")
+    store.save(document, path)
     return path
 
 
@@ -105,7 +105,7 @@ def main(args: argparse.Namespace) -> int:
     specs = {"a": ArmSpec.parse(args.a), "b": ArmSpec.parse(args.b)}
     records, blocks = measure(args, specs)
     a, b = (np.median(pooled(blocks, name)) / 1e6 for name in ("a", "b"))
-    label = f"{case_label(records['a'][0]['key'])}: {specs['b']} / {specs['a']}"
+    label = f"{case_label(records['a'].key)}: {specs['b']} / {specs['a']}"
     outcome = Outcome(label, "PASS", ratio=block_ratio(blocks), baseline_ms=a, candidate_ms=b)
     judge([outcome], RatioGate(field="per-block min", threshold=args.threshold), args.alpha)
     summary: dict[str, Any] = {
@@ -116,6 +116,6 @@ def main(args: argparse.Namespace) -> int:
         "threshold": args.threshold,
         "verdict": outcome.verdict,
     }
-    path = save(args, specs, records, blocks, summary)
+    path = save(args, specs, records, summary)
     code = publish(args, [outcome], [f"results: {path}"], "hwbench ab")
     return code

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.table import Table
 
+from hwbench.analysis.compare import Arm, Cell, arms, check_arms, comparison
 from hwbench.commands.output import stdout_console
-from hwbench.compare import Arm, Cell, arms, check_arms, comparison
 from hwbench.errors import UsageError
-from hwbench.export import load_any
+from hwbench.reporting.export import load_any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from hwbench.env import fingerprint
+from hwbench.results.env import fingerprint
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

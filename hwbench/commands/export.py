@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hwbench import results
-from hwbench.export import to_pytest_benchmark
+from hwbench.reporting.export import to_pytest_benchmark
+from hwbench.results import store
 
 FORMATS = {"pytest-benchmark": to_pytest_benchmark}
 
@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    document = FORMATS[args.format](results.load(args.results))
-    results.save(document, args.output)
+    document = FORMATS[args.format](store.load(args.results))
+    store.save(document, args.output)
     print(f"{args.format}: {len(document['benchmarks'])} benchmark(s) written to {args.output}")
     return 0

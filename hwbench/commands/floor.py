@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 
+from hwbench.analysis.roofline import floor
 from hwbench.backends.base import DTYPES
+from hwbench.backends.peaks import CHIPS, Cited, chip
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.peaks import CHIPS, Cited, chip
-from hwbench.roofline import floor
 from hwbench.workloads import make_workload
 
 LABEL = "floor (not measured)"

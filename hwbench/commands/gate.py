@@ -10,11 +10,19 @@ from typing import Any
 
 from rich.table import Table
 
+from hwbench.analysis.compare import ratio_of_medians
+from hwbench.analysis.gate import (
+    FAIL,
+    INCONCLUSIVE,
+    Outcome,
+    RatioGate,
+    exit_code,
+    judge,
+    pair_cases,
+)
 from hwbench.commands.output import stdout_console
-from hwbench.compare import ratio_of_medians
 from hwbench.errors import UsageError
-from hwbench.export import load_any
-from hwbench.gate import FAIL, INCONCLUSIVE, Outcome, RatioGate, exit_code, judge, pair_cases
+from hwbench.reporting.export import load_any
 
 STYLE = {"PASS": "green", INCONCLUSIVE: "yellow", FAIL: "bold red"}
 DRIFT_NOTE = (
@@ -154,7 +162,7 @@ def main(args: argparse.Namespace) -> int:
     outcomes, notes = pair_cases(
         baseline,
         candidate,
-        lambda b, c: ratio_of_medians(b["samples_ns"], c["samples_ns"]),
+        lambda b, c: ratio_of_medians(b.samples_ns, c.samples_ns),
         history,
     )
     if not outcomes:

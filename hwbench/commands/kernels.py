@@ -12,8 +12,8 @@ from rich.table import Table
 
 from hwbench.backends.base import Device
 from hwbench.commands.output import stdout_console
-from hwbench.kernel_bench import SHAPES, KernelSettings, Row, bench_kernel, check_dtype
 from hwbench.kernels.registry import kernels, lookup
+from hwbench.measure.kernel_bench import SHAPES, KernelSettings, Row, bench_kernel, check_dtype
 from hwbench.registry import lookup as lookup_plugin
 
 STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow"}

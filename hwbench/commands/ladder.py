@@ -10,12 +10,13 @@ from typing import Any
 from rich.table import Table
 
 from hwbench.commands.output import stderr_console, stdout_console
-from hwbench.env import machine_name
 from hwbench.errors import UsageError
-from hwbench.harness import HarnessConfig
-from hwbench.ladder import LadderRun, Step, run_ladder, steps
+from hwbench.execution.ladder import LadderRun, Step, run_ladder, steps
 from hwbench.ladders.base import Rung, ladder_for
+from hwbench.machine import machine_name
+from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup
+from hwbench.results.record import CaseRecord
 from hwbench.workloads.base import SIZES
 
 STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
@@ -59,8 +60,8 @@ def _gain(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
-def _parity(record: dict[str, Any]) -> str:
-    parity = record.get("parity")
+def _parity(record: CaseRecord) -> str:
+    parity = record.parity
     return (
         ""
         if not parity or "rel_l2" not in parity
@@ -69,8 +70,8 @@ def _parity(record: dict[str, Any]) -> str:
 
 
 def step_row(index: int, step: Step) -> list[str]:
-    record, status = step.record, step.record["status"]
-    prepare = record.get("prepare_s")
+    record, status = step.record, step.record.status
+    prepare = record.timings.prepare_s
     return [
         str(index),
         step.rung,
@@ -81,7 +82,7 @@ def step_row(index: int, step: Step) -> list[str]:
         _gain(step.vs_first),
         _parity(record),
         "" if prepare is None else f"{prepare:.2f}",
-        record.get("reason", ""),
+        record.reason,
     ]
 
 
@@ -107,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     run = ladder_run(args)
     console = stderr_console()
 
-    def on_rung(rung: Rung, records: list[dict[str, Any]] | None) -> None:
+    def on_rung(rung: Rung, records: list[CaseRecord] | None) -> None:
         if records is None:
             console.print(f"rung {rung.name}: {rung.target}")
 
@@ -117,4 +118,4 @@ def main(args: argparse.Namespace) -> int:
     for index, rung in enumerate(run.ladder.rungs, start=1):
         out.print(describe(index, rung), soft_wrap=True, highlight=False, markup=False)
     console.print(f"results: {path}")
-    return 1 if any(case["status"] == "failed" for case in document["cases"]) else 0
+    return 1 if any(case.status == "failed" for case in document["cases"]) else 0

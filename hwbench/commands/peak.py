@@ -20,12 +20,13 @@ import torch
 from rich.table import Table
 
 from hwbench.backends.base import DTYPES, Device
+from hwbench.backends.peaks import PEAKS_SCHEMA, datasheet_for, peaks_path
 from hwbench.commands.output import stdout_console
-from hwbench.env import fingerprint, machine_name
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.peaks import PEAKS_SCHEMA, datasheet_for, peaks_path
+from hwbench.machine import machine_name
 from hwbench.registry import lookup
-from hwbench.results import save
+from hwbench.results.env import fingerprint
+from hwbench.results.store import save
 
 
 @dataclass(frozen=True)

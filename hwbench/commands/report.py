@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from hwbench.commands.compare import unique_names
-from hwbench.export import load_any
+from hwbench.reporting.export import load_any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from hwbench.report import html_report, markdown_report  # matplotlib: load only here
+    from hwbench.reporting.html import html_report, markdown_report  # matplotlib: load only here
 
     documents = [
         (n, load_any(p)) for n, p in zip(unique_names(args.files), args.files, strict=True)

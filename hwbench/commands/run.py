@@ -11,13 +11,16 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hwbench.case import Case, expand
+from hwbench.case import Case
 from hwbench.commands.output import stderr_console, stdout_console
 from hwbench.config import Suite, Target, load_suite, suite_from_dict
-from hwbench.env import machine_name
 from hwbench.errors import UsageError
-from hwbench.runner import run_suite
-from hwbench.table import results_table
+from hwbench.execution.plan import expand
+from hwbench.execution.runner import run_suite
+from hwbench.machine import machine_name
+from hwbench.reporting.table import results_table
+from hwbench.results import store
+from hwbench.results.record import CaseRecord
 
 EXIT_OK, EXIT_FAILED_CASES = 0, 1
 
@@ -160,7 +163,7 @@ def main(args: argparse.Namespace) -> int:
         task = progress.add_task("starting", total=len(expand(suite)))
         done: dict[int, float] = {}  # fraction of each case measured
 
-        def on_case(case: Case, record: dict[str, Any] | None, fraction: float) -> None:
+        def on_case(case: Case, record: CaseRecord | None, fraction: float) -> None:
             progress.advance(task, fraction - done.get(id(case), 0.0))
             done[id(case)] = fraction
             if record is None:
@@ -168,10 +171,10 @@ def main(args: argparse.Namespace) -> int:
 
         document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
     if args.json:
-        json.dump(document, sys.stdout, indent=1)
+        json.dump(store.as_json(document), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         stdout_console().print(results_table(document))
     console.print(f"results: {path}")
-    failed = sum(case["status"] == "failed" for case in document["cases"])
+    failed = sum(case.status == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 
 from hwbench.backends.base import DTYPES, Device
+from hwbench.llm.generation import Generator, can_generate
 from hwbench.workloads.base import Workload
-
-if TYPE_CHECKING:
-    from hwbench.generation import Generator
 
 
 class Session(ABC):
     """A prepared model on a device; `run` is the step the harness times.
 
-    `precision` names the parity tolerance (hwbench.parity.TOLERANCES) the session's
+    `precision` names the parity tolerance (hwbench.measure.parity.TOLERANCES) the session's
     arithmetic is held to: its dtype, or e.g. "int8" for a quantized model; None: the dtype.
     `place` and `to_cpu` default to what a PyTorch module on `device` in `dtype` needs.
     """
@@ -45,11 +46,22 @@ class Session(ABC):
         return {}
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible server up and healthy: where to send requests, the model name it
+    serves, and facts for the record (checkpoint, log)."""
+
+    base_url: str
+    model: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 class Engine(ABC):
     name: ClassVar[str]
     options: ClassVar[tuple[str, ...]] = ()  # engine-specific target options besides dtype
-    # Scenario kinds it runs: "step" (one timed forward), "generate", "serve" (token by token)
-    scenario_kinds: ClassVar[tuple[str, ...]] = ("step",)
+    # What scenarios can ask of it (Scenario.needs): "session" (`prepare`: one timed step),
+    # "generator" (`prepare_generator`: token by token), "server" (`serve`: an endpoint)
+    provides: ClassVar[tuple[str, ...]] = ("session",)
     # Modules its worker imports before every case, imported once by the fork server instead
     worker_preload: ClassVar[tuple[str, ...]] = ()
 
@@ -62,7 +74,14 @@ class Engine(ABC):
         """Whether this engine can run `workload` on `device` in `dtype`, and why not."""
         return device.supports_dtype(dtype)
 
-    @abstractmethod
+    def provides_for(self, needs: str, workload: Workload) -> tuple[bool, str]:
+        """Whether this engine gives a scenario what it `needs` for `workload`, and why not."""
+        if needs not in self.provides:
+            return False, f"engine {self.name} gives {' or '.join(self.provides)}, not a {needs}"
+        if needs == "generator":
+            return self.generation_support(workload)
+        return True, ""
+
     def prepare(
         self,
         workload: Workload,
@@ -73,12 +92,12 @@ class Engine(ABC):
         example_inputs: tuple[torch.Tensor, ...] | None = None,
     ) -> Session:
         """Load, compile or export: everything before the first step (timed as prepare_s).
-        `example_inputs` are the case's inputs, for engines that compile or export per shape."""
+        `example_inputs` are the case's inputs, for engines that compile or export per shape.
+        Called only when `provides` has "session"."""
+        raise NotImplementedError(f"engine {self.name} has no step session")
 
     def generation_support(self, workload: Workload) -> tuple[bool, str]:
         """Whether this engine can generate token by token with `workload`, and why not."""
-        from hwbench.generation import can_generate
-
         return can_generate(workload)
 
     def prepare_generator(
@@ -91,8 +110,23 @@ class Engine(ABC):
         batch: int,
         max_len: int,
     ) -> Generator:
-        """A generator for `batch` sequences of up to `max_len` tokens (prompt + output)."""
+        """A generator for `batch` sequences of up to `max_len` tokens (prompt + output).
+        Called only when `provides` has "generator"."""
         raise NotImplementedError(f"engine {self.name} does not generate")
+
+    def serve(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        max_len: int,
+        log_path: Path,
+    ) -> AbstractContextManager[Endpoint]:
+        """A server of `workload` started on entry (healthy) and stopped, with all it
+        started, on exit; its log at `log_path`. Called only when `provides` has "server"."""
+        raise NotImplementedError(f"engine {self.name} does not serve")
 
 
 def cast_inputs(

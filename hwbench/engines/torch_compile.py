@@ -16,8 +16,6 @@ one case per process, so the counts are this session's.
 
 from __future__ import annotations
 
-import shutil
-from importlib.util import find_spec
 from typing import Any, ClassVar
 
 import torch
@@ -25,8 +23,9 @@ import torch
 from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session
 from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
-from hwbench.generation import Generator, TorchGenerator
-from hwbench.ladders.transforms import ModelOptions
+from hwbench.engines.transforms import ModelOptions
+from hwbench.kernels.base import inductor_toolchain
+from hwbench.llm.generation import Generator, TorchGenerator
 from hwbench.workloads.base import Workload
 
 
@@ -41,20 +40,6 @@ def compile_counts() -> dict[str, int]:
         "fxgraph_cache_hits": counters["inductor"]["fxgraph_cache_hit"],
         "fxgraph_cache_misses": counters["inductor"]["fxgraph_cache_miss"],
     }
-
-
-def toolchain(device: str) -> tuple[bool, str]:
-    """Whether inductor can generate code for `device` here: a C++ compiler, or Triton."""
-    if DEFAULT_BACKEND.get(device) != "inductor":
-        return (True, "")
-    if device == "cuda" and find_spec("triton") is None:
-        return (False, "inductor on cuda needs triton, which is not installed")
-    from torch._inductor import config
-
-    compilers = [c for c in config.cpp.cxx if c]
-    if device == "cpu" and not any(shutil.which(c) for c in compilers):
-        return (False, f"inductor on cpu needs a C++ compiler ({', '.join(compilers)}) on PATH")
-    return (True, "")
 
 
 class CompiledSession(Session):
@@ -108,7 +93,7 @@ class CompiledSession(Session):
 
 class TorchCompile(Engine):
     name = "torch-compile"
-    scenario_kinds: ClassVar[tuple[str, ...]] = ("step", "generate")
+    provides: ClassVar[tuple[str, ...]] = ("session", "generator")
     options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS + ModelOptions.OPTIONS
     # What inductor's first CPU compile imports (found with sys.modules before and after one,
     # torch 2.13): ~2.5 s a worker no longer spends, out of ~3.7 s for a first compile
@@ -135,7 +120,7 @@ class TorchCompile(Engine):
         supported, why = device.supports_dtype(dtype)
         if not supported:
             return (False, why)
-        return toolchain(device.name)
+        return inductor_toolchain(device.name)
 
     def prepare(
         self,

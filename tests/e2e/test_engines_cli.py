@@ -2,9 +2,9 @@
 
 import subprocess
 
-from hwbench import results
-from hwbench.case import expand
 from hwbench.config import Suite
+from hwbench.execution.plan import expand
+from hwbench.results import store
 from tests.conftest import hwbench_cmd
 
 ENGINES = ["torch", "torch-compile", "onnxruntime"]
@@ -35,15 +35,15 @@ def test_llama_on_three_engines_gives_three_ok_cases_with_parity(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     [path] = (tmp_path / "box").glob("*.json")
-    cases = results.load(path)["cases"]
-    assert [c["key"]["engine"] for c in cases] == ENGINES
+    cases = store.load(path)["cases"]
+    assert [c.key["engine"] for c in cases] == ENGINES
     for case in cases:
-        assert case["status"] == "ok", case.get("reason")
-        assert case["parity"]["passed"] and case["parity"]["rel_l2"] <= 1e-4
-        assert case["metrics"]["latency_ms"]["p50"] > 0
-    compiled = cases[1]["session"]
+        assert case.status == "ok", case.reason
+        assert case.parity["passed"] and case.parity["rel_l2"] <= 1e-4
+        assert case.metrics["latency_ms"]["p50"] > 0
+    compiled = cases[1].session
     assert compiled["compiled_in"] == "prepare" and compiled["recompiles_after_first_run"] == 0
-    assert cases[2]["session"]["providers"][0] == "CPUExecutionProvider"
+    assert cases[2].session["providers"][0] == "CPUExecutionProvider"
 
 
 def test_check_only_checks_parity_and_times_nothing(tmp_path):
@@ -61,8 +61,8 @@ def test_check_only_checks_parity_and_times_nothing(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     [path] = (tmp_path / "box").glob("*.json")
-    for case in results.load(path)["cases"]:
-        assert case["status"] == "ok" and case["parity"]["passed"]
+    for case in store.load(path)["cases"]:
+        assert case.status == "ok" and case.parity["passed"]
         assert "metrics" not in case and "samples_ns" not in case
 
 

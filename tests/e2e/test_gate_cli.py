@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import statistics
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hwbench import results
+from hwbench.results import store
 from tests.conftest import hwbench_cmd
 
 
@@ -49,25 +48,25 @@ def steady(path: Path) -> Path:
     its median: under a loaded CI runner the same mlp step swings 40x, and these tests are
     about the commands' verdicts and exit codes, not this runner's noise (the gate's
     statistics under real noise are measured in benchmarks/gate_quality.py)."""
-    document = results.load(path)
+    document = json.loads(path.read_text())  # the file's form, edited as data
     for case in document["cases"]:
         if case.get("samples_ns"):
             median = statistics.median(case["samples_ns"])
             case["samples_ns"] = [median * (1 + 0.002 * (i % 5 - 2)) for i in range(60)]
             case["metrics"]["latency_ms"]["p50"] = median / 1e6
-    results.save(document, path)
+    store.save(document, path)
     return path
 
 
 def variant(source: Path, target: Path, scale: float = 1.0, **key: object) -> Path:
     """A copy of a result file with its samples scaled and its case keys changed."""
-    document = copy.deepcopy(results.load(source))
+    document = json.loads(source.read_text())  # the file's form, edited as data
     for case in document["cases"]:
         case["key"].update(key)
         case["samples_ns"] = [s * scale for s in case.get("samples_ns", [])]
         if "metrics" in case:
             case["metrics"]["latency_ms"]["p50"] *= scale
-    results.save(document, target)
+    store.save(document, target)
     return target
 
 
@@ -198,8 +197,8 @@ def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
     # an arm ran 1.95x slower here); what is checked is that both interpreters ran and judged
     assert done.returncode in (0, 1), done.stdout + done.stderr
     [path] = (tmp_path / "m").glob("*-ab.json")
-    document = results.load(path)
-    assert [c["key"]["arm"] for c in document["cases"]] == ["a", "b"]
+    document = store.load(path)
+    assert [c.key["arm"] for c in document["cases"]] == ["a", "b"]
     assert (
         len(document["ab"]["log_ratios"]) == 4 and "<testcase" in (tmp_path / "ab.xml").read_text()
     )

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from hwbench.peaks import PEAKS_FILE_ENV, PEAKS_SCHEMA
+from hwbench.backends.peaks import PEAKS_FILE_ENV, PEAKS_SCHEMA
 from tests.conftest import hwbench_cmd
 
 

@@ -19,7 +19,7 @@ import pytest
 @pytest.mark.benchmark(group="hwbench")
 def test_mlp_tiny(hwbench_case):
     record = hwbench_case("mlp", target="torch@cpu", size="tiny", batch=1, rounds=20)
-    assert record["parity"]["passed"]
+    assert record.parity["passed"]
 """
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwbench import results
+from hwbench.results import store
 from tests.conftest import hwbench_cmd
+from tests.records import KEY
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = (
@@ -47,17 +48,7 @@ def case(batch: int, median_ms: float, **key: object) -> dict:
     samples = list(median_ms * 1e6 * np.random.default_rng(batch).lognormal(0, 0.05, 80))
     flops, moved = 2e6 * batch, 4e6 + 1e3 * batch
     p50 = float(np.median(samples)) / 1e6
-    base = {
-        "workload": "mlp",
-        "size": "tiny",
-        "engine": "torch",
-        "device": "cpu",
-        "dtype": "fp32",
-        "options": {},
-        "scenario": "throughput",
-        "batch": batch,
-        "input_shapes": [[batch, 256]],
-    }
+    base = {**KEY, "scenario": "throughput", "batch": batch, "input_shapes": [[batch, 256]]}
     latency = {
         "p50": p50,
         "p90": p50 * 1.1,
@@ -70,7 +61,7 @@ def case(batch: int, median_ms: float, **key: object) -> dict:
         "key": {**base, **key},
         "status": "ok",
         "samples_ns": samples,
-        "stop_reason": "x",
+        "sampling": {"stop_reason": "x"},
         "metrics": {"latency_ms": latency, "throughput": batch * 1e3 / p50},
         "parity": {"rel_l2": 1e-7},
         "roofline": {
@@ -86,7 +77,7 @@ def case(batch: int, median_ms: float, **key: object) -> dict:
 @pytest.fixture
 def result_file(tmp_path: Path) -> Path:
     env = {"host": "h", "cpu": "test CPU", "packages": {"torch": "2.13"}, "git": {}}
-    doc = results.new_results("report", "m", env, {})
+    doc = store.new_results("report", "m", env, {})
     doc["devices"] = {"cpu": {"available": True}}
     doc["cases"] = [case(b, 0.1 * b**0.8) for b in (1, 8, 32)]
     doc["cases"] += [case(b, 0.08 * b**0.8, engine="onnxruntime") for b in (1, 8, 32)]
@@ -101,7 +92,7 @@ def result_file(tmp_path: Path) -> Path:
         }
     )
     path = tmp_path / "run.json"
-    results.save(doc, path)
+    store.save(doc, path)
     return path
 
 

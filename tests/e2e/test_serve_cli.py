@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hwbench import results
+from hwbench.results import store
 from tests.conftest import default_sigint, hwbench_cmd
 
 pytestmark = [
@@ -38,7 +38,7 @@ def serve(tmp_path, *args, target="vllm@cpu", timeout=600):
         capture_output=True, text=True, timeout=timeout, env=env,
     )  # fmt: skip
     [path] = (tmp_path / "box").glob("*.json")
-    return proc, results.load(path)["cases"], path
+    return proc, store.load(path)["cases"], path
 
 
 def leftovers(tmp_path) -> list[str]:
@@ -59,8 +59,8 @@ def leftovers(tmp_path) -> list[str]:
 def test_serve_reports_vllm_bench_fields_and_goodput_and_keeps_the_server_log(tmp_path):
     proc, [case], path = serve(tmp_path, "--workload", "llama", "--slo", "ttft=10s,tpot=1s")
     assert proc.returncode == 0, proc.stderr
-    assert case["status"] == "ok", case.get("reason")
-    llm = case["metrics"]["llm"]
+    assert case.status == "ok", case.reason
+    llm = case.metrics["llm"]
     assert llm["completed"] == 8 and llm["failed"] == 0
     assert llm["total_output_tokens"] == 8 * 8 and llm["total_input_tokens"] == 8 * 32
     for metric in ("ttft", "tpot", "itl", "e2el"):
@@ -68,9 +68,9 @@ def test_serve_reports_vllm_bench_fields_and_goodput_and_keeps_the_server_log(tm
             llm[f"median_{metric}_ms"] > 0 and llm[f"p99_{metric}_ms"] >= llm[f"median_{metric}_ms"]
         )
     assert llm["request_goodput"] == pytest.approx(llm["request_throughput"])  # loose SLOs
-    assert case["parity"]["passed"] and case["parity"]["max_abs"] < 1e-4
-    assert case["key"]["request_rate"] == "inf"
-    log = case["server_log"]
+    assert case.parity["passed"] and case.parity["max_abs"] < 1e-4
+    assert case.key["request_rate"] == "inf"
+    log = case.details["server_log"]
     assert log.startswith(str(path.with_suffix(""))) and "127.0.0.1" in Path(log).read_text()
     assert leftovers(tmp_path) == []
 
@@ -82,20 +82,20 @@ def test_a_port_already_taken_is_a_failed_case_that_says_so(tmp_path):
         port = taken.getsockname()[1]
         proc, [case], _ = serve(tmp_path, "--workload", "llama", target=f"vllm@cpu:port={port}")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert case["status"] == "failed"
-    assert f"port {port} on 127.0.0.1 is already in use" in case["reason"]
+    assert case.status == "failed"
+    assert f"port {port} on 127.0.0.1 is already in use" in case.reason
     assert leftovers(tmp_path) == []
 
 
 def test_a_server_that_is_not_healthy_in_time_is_stopped(tmp_path):
     proc, [case], _ = serve(tmp_path, "--workload", "llama", target="vllm@cpu:server_timeout_s=3")
     assert proc.returncode == 1
-    assert case["status"] == "failed" and "not healthy after 3 s" in case["reason"]
+    assert case.status == "failed" and "not healthy after 3 s" in case.reason
     assert leftovers(tmp_path) == []
 
 
 def test_a_model_directory_vllm_cannot_load_is_a_failed_case(tmp_path):
-    from hwbench.checkpoint import checkpoint_dir
+    from hwbench.llm.checkpoint import checkpoint_dir
     from hwbench.workloads import make_workload
 
     os.environ["HWBENCH_CACHE_DIR"] = str(tmp_path / "cache")
@@ -110,8 +110,8 @@ def test_a_model_directory_vllm_cannot_load_is_a_failed_case(tmp_path):
     assert config["architectures"] == ["LlamaForCausalLM"]
     proc, [case], _ = serve(tmp_path, "--model", str(broken))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert case["status"] == "failed"
-    assert "exited with code" in case["reason"] and "before it became healthy" in case["reason"]
+    assert case.status == "failed"
+    assert "exited with code" in case.reason and "before it became healthy" in case.reason
     assert leftovers(tmp_path) == []
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from hwbench import results
-from hwbench.worker_process import _same_but_runtime
+from hwbench.execution import process
+from hwbench.execution.process import _same_but_runtime
+from hwbench.results import store
 from tests.e2e.test_cli_run import QUICK, result_files, run
 
 STARTS = {"fork": "hwbench-worker", "spawn": "MainProcess"}  # -> the worker's process name
@@ -41,18 +42,18 @@ def test_worker_environment_stderr_timeout_and_leftovers(start, tmp_path, plugin
         env=env,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
-    by_engine = {c["key"]["engine"]: c for c in results.load(result_files(tmp_path)[0])["cases"]}
-    assert by_engine["test-env"]["status"] == "ok", by_engine["test-env"]
+    by_engine = {c.key["engine"]: c for c in store.load(result_files(tmp_path)[0])["cases"]}
+    assert by_engine["test-env"].status == "ok", by_engine["test-env"]
     assert name_file.read_text() == STARTS[start]
-    assert by_engine["test-orphan"]["status"] == "ok"
-    assert by_engine["test-hang"]["reason"] == "timed out after 15 s"
+    assert by_engine["test-orphan"].status == "ok"
+    assert by_engine["test-hang"].reason == "timed out after 15 s"
     assert_gone(int(orphan_file.read_text()))
 
     env["HWBENCH_TEST_EXPECT"] = "another case"
     proc = run("--workload", "mlp", "--scenario", "latency", "--target", "test-env@cpu",
                "--out", str(tmp_path / "2"), *QUICK, env=env)  # fmt: skip
-    [case] = results.load(result_files(tmp_path / "2")[0])["cases"]
-    assert case["reason"] == "worker exited with code 3: stderr of the worker"
+    [case] = store.load(result_files(tmp_path / "2")[0])["cases"]
+    assert case.reason == "worker exited with code 3: stderr of the worker"
 
 
 def assert_gone(pid: int) -> None:
@@ -74,16 +75,16 @@ def test_a_worker_dying_between_passes_fails_only_its_case(tmp_path, plugin_env)
         *QUICK, env=plugin_env,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
-    ok, crashed = results.load(result_files(tmp_path)[0])["cases"]
-    assert crashed["status"] == "failed"
-    assert crashed["reason"].startswith("worker killed by signal 9"), crashed["reason"]
-    assert ok["status"] == "ok" and len(ok["pass_starts"]) == 3
+    ok, crashed = store.load(result_files(tmp_path)[0])["cases"]
+    assert crashed.status == "failed"
+    assert crashed.reason.startswith("worker killed by signal 9"), crashed.reason
+    assert ok.status == "ok" and len(ok.sampling.pass_starts) == 3
 
 
 def quick_cpu_case(passes: int):
-    from hwbench.case import expand
     from hwbench.config import Suite, Target
-    from hwbench.harness import HarnessConfig
+    from hwbench.execution.plan import expand
+    from hwbench.measure.harness import HarnessConfig
 
     harness = HarnessConfig(warmup_s=0.0, min_time_s=0.05, time_budget_s=0.3, passes=passes)
     suite = Suite(
@@ -100,13 +101,12 @@ def quick_cpu_case(passes: int):
 def fresh_server(monkeypatch):
     """A fork-server record that has not fixed its environment yet (pytest changes
     PYTEST_CURRENT_TEST between tests, which an earlier test's record would count against)."""
-    from hwbench import worker_process
 
-    monkeypatch.setattr(worker_process, "_server", worker_process._ForkServer())
+    monkeypatch.setattr(process, "_server", process._ForkServer())
 
 
 def test_accelerator_cases_are_spawned_not_forked_from_the_fork_server(fresh_server):
-    from hwbench.worker_process import _context
+    from hwbench.execution.process import _context
 
     env = dict(os.environ)
     assert _context(env, "cpu", ()).get_start_method() == "forkserver"
@@ -114,35 +114,36 @@ def test_accelerator_cases_are_spawned_not_forked_from_the_fork_server(fresh_ser
         assert _context(env, device, ()).get_start_method() == "spawn"
 
 
-def spawned_worker_records(tmp: str) -> list[dict]:
-    """A CPU case through the start accelerator cases get: one run to a record, and a live
-    worker that loads, takes its passes and finishes. Run in a process of its own (the test
+def worker_records(tmp: str) -> list[dict]:
+    """A CPU case through each way a worker starts, all on one protocol: spawned (as
+    accelerator cases are) in one go and in two slices, and as a `python -m` subprocess (as a
+    case whose environment differs, or an A/B arm). Run in a process of its own (the test
     below): multiprocessing's spawn leaves a resource-tracker process beside its caller."""
-    from hwbench.worker_process import LiveWorker, run_worker
+    from hwbench.execution.process import WorkerProcess
 
-    case = quick_cpu_case(passes=2)
-    case_file, record_file = Path(tmp, "case.json"), Path(tmp, "record.json")
-    case_file.write_text(json.dumps(case.to_json()))
+    records = []
     env = dict(os.environ)
-    code = run_worker(case_file, record_file, Path(tmp, "err"), env, 120, (), device="cuda")
-    records = [json.loads(record_file.read_text()) if code == 0 else {"code": code}]
-
-    worker = LiveWorker(case.to_json(), Path(tmp, "live-err"), env, (), device="cuda")
-    try:
-        assert worker.receive(120) == {"loaded": True}
-        while not worker.request({"op": "slice"}, 120)["done"]:
-            pass
-        records.append(worker.request({"op": "finish"}, 120)["record"])
-    finally:
-        worker.close(grace_s=5)
+    for index, (passes, device, python) in enumerate(
+        ((1, "cuda", None), (2, "cuda", None), (2, "cpu", sys.executable))
+    ):
+        case = quick_cpu_case(passes=passes)
+        worker = WorkerProcess(Path(tmp, f"err-{index}"), env, (), device, python)
+        try:
+            loaded = worker.request({"op": "load", "case": case.to_json()}, 120)
+            assert loaded["ok"] and loaded["timed"], loaded
+            while not worker.request({"op": "slice"}, 120)["done"]:
+                pass
+            records.append(worker.request({"op": "finish"}, 120)["record"])
+        finally:
+            worker.close(grace_s=5)
     return records
 
 
-def test_a_spawned_worker_runs_one_shot_and_live_cases(tmp_path):
+def test_every_worker_start_speaks_the_one_protocol(tmp_path):
     script = (
         "import json, sys\n"
-        "from tests.e2e.test_worker_start import spawned_worker_records\n"
-        "print(json.dumps(spawned_worker_records(sys.argv[1])))"
+        "from tests.e2e.test_worker_start import worker_records\n"
+        "print(json.dumps(worker_records(sys.argv[1])))"
     )
     root = Path(__file__).parents[2]
     proc = subprocess.run(
@@ -153,6 +154,7 @@ def test_a_spawned_worker_runs_one_shot_and_live_cases(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    one_shot, live = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert one_shot.get("status") == "ok", one_shot
-    assert live["status"] == "ok" and len(live["pass_starts"]) == 2, live
+    one_go, sliced, subprocess_worker = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert one_go["status"] == "ok" and one_go["sampling"]["pass_starts"] == [0], one_go
+    for record in (sliced, subprocess_worker):
+        assert record["status"] == "ok" and len(record["sampling"]["pass_starts"]) == 2, record

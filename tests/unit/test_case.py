@@ -1,5 +1,6 @@
-from hwbench.case import Case, expand
+from hwbench.case import Case
 from hwbench.config import Suite, Target
+from hwbench.execution.plan import expand
 
 
 def test_latency_runs_batch_one_and_throughput_sweeps_the_default_batches():

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from hwbench.checkpoint import checkpoint_dir, exportable
 from hwbench.errors import UsageError
+from hwbench.llm.checkpoint import checkpoint_dir, exportable
 from hwbench.workloads import make_workload
 
 pytest.importorskip("transformers")

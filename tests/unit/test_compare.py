@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hwbench import results
-from hwbench.compare import (
+from hwbench.analysis.compare import (
     Ratio,
     arms,
     case_label,
@@ -19,33 +18,19 @@ from hwbench.compare import (
     target_label,
 )
 from hwbench.errors import UsageError
-
-KEY = {
-    "workload": "mlp",
-    "size": "tiny",
-    "engine": "torch",
-    "device": "cpu",
-    "dtype": "fp32",
-    "options": {},
-    "scenario": "latency",
-    "batch": 1,
-    "input_shapes": [[1, 256]],
-}
+from hwbench.results import store
+from hwbench.results.record import CaseRecord
+from tests.records import KEY, record
 
 
-def case(median_ns: float = 1e6, seed: int = 0, **key: object) -> dict:
+def case(median_ns: float = 1e6, seed: int = 0, **key: object) -> CaseRecord:
     samples = list(median_ns * np.random.default_rng(seed).lognormal(0, 0.02, 100))
     latency = {"p50": float(np.median(samples)) / 1e6}
-    return {
-        "key": {**KEY, **key},
-        "status": "ok",
-        "samples_ns": samples,
-        "metrics": {"latency_ms": latency},
-    }
+    return record(key, samples_ns=samples, metrics={"latency_ms": latency})
 
 
-def document(*cases: dict) -> dict:
-    doc = results.new_results("t", "m", {}, {})
+def document(*cases: CaseRecord) -> dict:
+    doc = store.new_results("t", "m", {}, {})
     doc["cases"] = list(cases)
     return doc
 

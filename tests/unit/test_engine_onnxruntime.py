@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hwbench import parity
 from hwbench.backends.cpu import CPU
 from hwbench.backends.cuda import Cuda
 from hwbench.backends.npu import Npu
 from hwbench.engines.onnxruntime_engine import OnnxRuntime
 from hwbench.engines.ort_settings import PROVIDERS, OrtSettings
 from hwbench.errors import UsageError
+from hwbench.measure import parity
 from hwbench.workloads import make_workload
 
 ort = pytest.importorskip("onnxruntime")

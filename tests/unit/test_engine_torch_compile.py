@@ -8,12 +8,12 @@ import types
 import pytest
 import torch
 
-from hwbench import parity
 from hwbench.backends.cpu import CPU
 from hwbench.backends.cuda import Cuda
 from hwbench.engines.compile_settings import CompileSettings
 from hwbench.engines.torch_compile import TorchCompile
 from hwbench.errors import UsageError
+from hwbench.measure import parity
 from hwbench.workloads import make_workload
 
 pytestmark = pytest.mark.skipif(
@@ -116,7 +116,7 @@ def test_options_map_to_torch_compile_arguments():
 
 
 def test_cuda_without_triton_is_unsupported_with_the_reason(monkeypatch):
-    monkeypatch.setattr("hwbench.engines.torch_compile.find_spec", lambda name: None)
+    monkeypatch.setattr("hwbench.kernels.base.find_spec", lambda name: None)
     assert TorchCompile().supports(None, Cuda(), "fp32") == (
         False,
         "inductor on cuda needs triton, which is not installed",
@@ -124,7 +124,7 @@ def test_cuda_without_triton_is_unsupported_with_the_reason(monkeypatch):
 
 
 def test_cpu_without_a_cxx_compiler_is_unsupported(monkeypatch):
-    monkeypatch.setattr("hwbench.engines.torch_compile.shutil.which", lambda name: None)
+    monkeypatch.setattr("hwbench.kernels.base.shutil.which", lambda name: None)
     supported, reason = TorchCompile().supports(None, CPU(), "fp32")
     assert not supported
     assert "C++ compiler" in reason

@@ -8,33 +8,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwbench import results
 from hwbench.errors import UsageError
-from hwbench.export import (
+from hwbench.reporting.export import (
     benchmark_stats,
     from_pytest_benchmark,
     is_pytest_benchmark,
     load_any,
     to_pytest_benchmark,
 )
+from hwbench.results import store
+from tests.records import record
 
 
 def result_document() -> dict:
-    doc = results.new_results("t", "m", {"host": "h", "cpu": "c", "git": {"commit": "abc"}}, {})
+    doc = store.new_results("t", "m", {"host": "h", "cpu": "c", "git": {"commit": "abc"}}, {})
     samples = list(1e6 * np.random.default_rng(0).lognormal(0, 0.05, 51))
-    key = {
-        "workload": "mlp",
-        "size": "tiny",
-        "engine": "torch",
-        "device": "cpu",
-        "dtype": "fp32",
-        "options": {},
-        "scenario": "latency",
-        "batch": 1,
-    }
     doc["cases"] = [
-        {"key": key, "status": "ok", "samples_ns": samples, "loops": 7, "metrics": {}},
-        {"key": {**key, "batch": 8}, "status": "failed", "reason": "x"},
+        record(samples_ns=samples, sampling={"loops": 7}, metrics={}),
+        record({"batch": 8}, status="failed", reason="x"),
     ]
     return doc
 
@@ -58,10 +49,10 @@ def test_round_trip_keeps_keys_and_samples() -> None:
     [bench] = exported["benchmarks"]  # only ok cases are exported
     assert bench["stats"]["iterations"] == 7 and bench["stats"]["rounds"] == 51
     back = from_pytest_benchmark(json.loads(json.dumps(exported)), "x.json")
-    results.validate(back, "x.json")
+    store.validate(store.as_json(back), "x.json")
     [case] = back["cases"]
-    assert case["key"] == doc["cases"][0]["key"]
-    assert case["samples_ns"] == pytest.approx(doc["cases"][0]["samples_ns"])
+    assert case.key == doc["cases"][0].key
+    assert case.samples_ns == pytest.approx(doc["cases"][0].samples_ns)
 
 
 def test_foreign_pytest_benchmark_file_gets_a_key_from_its_fullname() -> None:
@@ -72,7 +63,7 @@ def test_foreign_pytest_benchmark_file_gets_a_key_from_its_fullname() -> None:
         ],
     }
     [case] = from_pytest_benchmark(data, "f.json")["cases"]
-    assert case["key"]["fullname"] == "t.py::test_a" and case["samples_ns"] == [1e6, 2e6]
+    assert case.key["fullname"] == "t.py::test_a" and case.samples_ns == (1e6, 2e6)
 
 
 def test_pytest_benchmark_file_without_raw_data_is_refused() -> None:
@@ -84,9 +75,9 @@ def test_pytest_benchmark_file_without_raw_data_is_refused() -> None:
 def test_load_any_tells_formats_apart(tmp_path: Path) -> None:
     doc = result_document()
     native, foreign = tmp_path / "a.json", tmp_path / "b.json"
-    results.save(doc, native)
-    results.save(to_pytest_benchmark(doc), foreign)
-    assert load_any(native)["schema"] == results.SCHEMA
+    store.save(doc, native)
+    store.save(to_pytest_benchmark(doc), foreign)
+    assert load_any(native)["schema"] == store.SCHEMA
     assert load_any(foreign)["suite"] == "pytest-benchmark"
     (tmp_path / "c.json").write_text('{"cases": [')
     with pytest.raises(UsageError, match="not a hwbench result file"):

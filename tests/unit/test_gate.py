@@ -7,10 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from hwbench import results
-from hwbench.compare import Ratio, median_ratio, ratio_of_medians, ratio_to_history
-from hwbench.errors import UsageError
-from hwbench.gate import (
+from hwbench.analysis.compare import Ratio, median_ratio, ratio_of_medians, ratio_to_history
+from hwbench.analysis.gate import (
     EXIT_FAIL,
     EXIT_PASS,
     FAIL,
@@ -24,6 +22,10 @@ from hwbench.gate import (
     judge,
     pair_cases,
 )
+from hwbench.errors import UsageError
+from hwbench.results import store
+from hwbench.results.record import CaseRecord
+from tests.records import record
 
 GATE = RatioGate(threshold=0.05)
 
@@ -96,7 +98,7 @@ def test_exit_codes() -> None:
 
 
 def test_status_gate() -> None:
-    ok, failed = {"status": "ok"}, {"status": "failed", "reason": "parity: off"}
+    ok, failed = record(), record(status="failed", reason="parity: off")
     assert "parity: off" in StatusGate().fails(ok, failed)
     assert StatusGate().fails(failed, ok) is None
     assert StatusGate().fails(ok, ok) is None
@@ -112,32 +114,16 @@ def test_ratio_of_medians_from_samples() -> None:
     assert low < 1.1 < high
 
 
-def document(cases: list[dict]) -> dict:
-    doc = results.new_results("t", "m", {}, {})
+def document(cases: list[CaseRecord]) -> dict:
+    doc = store.new_results("t", "m", {}, {})
     doc["cases"] = cases
     return doc
 
 
-def case(samples: list[float], status: str = "ok", **key: object) -> dict:
-    base_key = {
-        "workload": "mlp",
-        "size": "tiny",
-        "engine": "torch",
-        "device": "cpu",
-        "dtype": "fp32",
-        "options": {},
-        "scenario": "latency",
-        "batch": 1,
-        "input_shapes": [[1, 256]],
-    }
+def case(samples: list[float], status: str = "ok", **key: object) -> CaseRecord:
     p50 = float(np.median(samples)) / 1e6
-    return {
-        "key": {**base_key, **key},
-        "status": status,
-        "samples_ns": samples,
-        "metrics": {"latency_ms": {"p50": p50}},
-        "reason": "boom",
-    }
+    metrics = {"latency_ms": {"p50": p50}}
+    return record(key, status=status, samples_ns=samples, metrics=metrics, reason="boom")
 
 
 def test_pair_cases_matches_full_keys_and_notes_the_rest() -> None:

@@ -7,13 +7,13 @@ import math
 import pytest
 import torch
 
-from hwbench import parity
 from hwbench.backends.cpu import CPU
-from hwbench.case import expand
 from hwbench.config import Suite, Target
 from hwbench.errors import UsageError
-from hwbench.generation import TorchGenerator, logprobs_of_prompt, prompt_ids
-from hwbench.harness import HarnessConfig
+from hwbench.execution.plan import expand
+from hwbench.llm.generation import TorchGenerator, logprobs_of_prompt, prompt_ids
+from hwbench.measure import parity
+from hwbench.measure.harness import HarnessConfig
 from hwbench.scenarios.generate import lengths
 from hwbench.workloads import make_workload
 
@@ -120,7 +120,7 @@ def test_serve_makes_one_case_per_request_rate():
 
 
 def test_vllm_with_only_step_scenarios_is_a_usage_error_that_says_why():
-    with pytest.raises(UsageError, match="vllm runs generate/serve"):
+    with pytest.raises(UsageError, match=r"latency \(needs a session\).*vllm gives generator"):
         expand(suite(targets=(Target.parse("vllm@cpu"),), scenarios=("latency",)))
 
 

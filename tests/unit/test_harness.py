@@ -5,7 +5,7 @@ import pytest
 from hwbench.backends.base import Timer
 from hwbench.backends.cpu import CPU
 from hwbench.errors import UsageError
-from hwbench.harness import HarnessConfig, Sampler, measure
+from hwbench.measure.harness import HarnessConfig, Sampler, measure
 
 QUICK = dict(warmup_s=0.01, min_samples=5, min_time_s=0.05, time_budget_s=2.0)
 

@@ -4,12 +4,12 @@ import dataclasses
 
 import pytest
 
-from hwbench.backends.base import Peak
 from hwbench.backends.cpu import CPU
+from hwbench.backends.peaks import Peak
 from hwbench.errors import UsageError
-from hwbench.kernel_bench import KernelSettings, bench_kernel, bound_of
 from hwbench.kernels.base import Variant
 from hwbench.kernels.registry import lookup
+from hwbench.measure.kernel_bench import KernelSettings, bench_kernel, bound_of
 from hwbench.registry import lookup as device
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # inductor imports

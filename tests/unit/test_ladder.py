@@ -10,11 +10,12 @@ import torch
 from hwbench.backends.cpu import CPU
 from hwbench.engines.torch_compile import TorchCompile
 from hwbench.engines.torch_eager import TorchEager
+from hwbench.engines.transforms import ModelOptions, W8A8Linear
 from hwbench.errors import UsageError
-from hwbench.ladder import environment, steps
+from hwbench.execution.ladder import environment, steps
 from hwbench.ladders.base import ladder_for, ladders
-from hwbench.ladders.transforms import ModelOptions, W8A8Linear
-from hwbench.parity import compare
+from hwbench.measure.parity import compare
+from hwbench.results.record import CaseRecord
 from hwbench.workloads import make_workload
 
 RUNGS = {
@@ -46,11 +47,9 @@ def test_an_unknown_device_lists_the_ladders():
         ladder_for("tpu")
 
 
-def record(rung, status, p50=None, **extra):
-    rec = {"key": {}, "status": status, "rung": rung, **extra}
-    if p50 is not None:
-        rec["metrics"] = {"latency_ms": {"p50": p50}, "throughput": 1e3 / p50}
-    return rec
+def record(rung, status, p50=None, reason=""):
+    metrics = None if p50 is None else {"latency_ms": {"p50": p50}, "throughput": 1e3 / p50}
+    return CaseRecord({}, status, reason, metrics=metrics, details={"rung": rung})
 
 
 def test_gains_skip_failed_and_skipped_rungs():
@@ -132,24 +131,22 @@ def test_int8_dynamic_takes_fp32_activations():
 
 
 def test_run_ladder_gives_each_rung_its_environment_and_saves_one_file(tmp_path, monkeypatch):
-    import hwbench.ladder as ladder_module
-    from hwbench import results
-    from hwbench.ladder import LadderRun, run_ladder
+    import hwbench.execution.ladder as ladder_module
+    from hwbench.execution.ladder import LadderRun, run_ladder
+    from hwbench.results import store
 
     seen = []
 
     def fake_run_suite(suite, out_dir, machine):
         [target] = suite.targets
         seen.append((str(target), os.environ.get("TASK_QUEUE_ENABLE"), suite.name))
-        return {
-            "cases": [{"key": {"target": str(target)}, "status": "skipped", "reason": "-"}]
-        }, None
+        return {"cases": [CaseRecord({"target": str(target)}, "skipped", "-")]}, None
 
     monkeypatch.setattr(ladder_module, "run_suite", fake_run_suite)
     monkeypatch.delenv("TASK_QUEUE_ENABLE", raising=False)
     document, path = run_ladder(LadderRun(ladder_for("npu"), "llama"), tmp_path, "box")
     assert [queue for _, queue, _ in seen] == [None, None] + ["2"] * 5
     assert {name for _, _, name in seen} == {"ladder-npu-llama"}
-    assert results.load(path)["cases"] == document["cases"]
-    assert [c["rung"] for c in document["cases"]] == RUNGS["npu"] == document["ladder"]
+    assert store.load(path)["cases"] == document["cases"]
+    assert [c.details["rung"] for c in document["cases"]] == RUNGS["npu"] == document["ladder"]
     assert "TASK_QUEUE_ENABLE" not in os.environ

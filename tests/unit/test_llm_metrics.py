@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hwbench.errors import UsageError
-from hwbench.llm_metrics import RequestResult, parse_slos, poisson_arrivals, summarize_requests
+from hwbench.llm.metrics import RequestResult, parse_slos, poisson_arrivals, summarize_requests
 
 # A: 3 tokens, TPOT (0.3-0.1)/2 = 100 ms; B: one token, no TPOT; C: 5 tokens, TPOT 50 ms.
 A = RequestResult(True, 10, 3, ttft_s=0.1, itl_s=[0.05, 0.15], e2el_s=0.3)

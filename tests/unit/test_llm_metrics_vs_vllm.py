@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from hwbench.llm_metrics import RequestResult, summarize_requests
+from hwbench.llm.metrics import RequestResult, summarize_requests
 
 pytestmark = [
     pytest.mark.slow,

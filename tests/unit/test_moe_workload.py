@@ -8,7 +8,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from hwbench.errors import UsageError
-from hwbench.parity import compare
+from hwbench.measure.parity import compare
 from hwbench.workloads import builtin_workloads, make_workload
 from hwbench.workloads.base import param_count
 

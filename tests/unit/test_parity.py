@@ -1,6 +1,6 @@
 import torch
 
-from hwbench.parity import compare
+from hwbench.measure.parity import compare
 
 
 def test_identical_outputs_pass_with_zero_error():

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from hwbench.backends.cpu import CPU
-from hwbench.errors import UsageError
-from hwbench.peaks import (
+from hwbench.backends.peaks import (
     CHIPS,
     CONFIDENCES,
     PEAKS_FILE_ENV,
@@ -15,6 +14,7 @@ from hwbench.peaks import (
     datasheet_for,
     stored_peak,
 )
+from hwbench.errors import UsageError
 
 
 def all_cited():

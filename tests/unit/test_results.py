@@ -1,33 +1,41 @@
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from hwbench import results
-from hwbench.env import fingerprint, machine_name
 from hwbench.errors import UsageError
+from hwbench.machine import machine_name
+from hwbench.results import store
+from hwbench.results.env import fingerprint
+from hwbench.results.record import CaseRecord
+
+ROOT = Path(__file__).parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "schema3-before-caserecord.json"
+COMMITTED = sorted(p for p in (ROOT / "results").glob("*/*.json") if "peaks-" not in p.name)
 
 
 def make_document():
-    document = results.new_results("unit", "box", {"host": "box"}, {})
-    document["cases"].append({"key": {"workload": "mlp"}, "status": "ok", "metrics": {}})
+    document = store.new_results("unit", "box", {"host": "box"}, {})
+    document["cases"].append(CaseRecord(key={"workload": "mlp"}, status="ok", metrics={}))
     return document
 
 
 def test_save_then_load_round_trips(tmp_path):
     path = tmp_path / "box" / "r.json"
-    results.save(make_document(), path)
-    assert results.load(path)["cases"][0]["status"] == "ok"
+    store.save(make_document(), path)
+    assert store.load(path)["cases"] == make_document()["cases"]
     assert [p.name for p in path.parent.iterdir()] == ["r.json"]  # no temp file left behind
 
 
 def test_save_is_atomic_when_serialization_fails(tmp_path):
     path = tmp_path / "r.json"
-    results.save(make_document(), path)
+    store.save(make_document(), path)
     broken = make_document()
-    broken["cases"][0]["metrics"] = {"bad": object()}  # not JSON-serializable
+    broken["cases"][0] = replace(broken["cases"][0], metrics={"bad": object()})  # not JSON
     with pytest.raises(TypeError):
-        results.save(broken, path)
-    assert results.load(path)["cases"][0]["metrics"] == {}  # the old file is intact
+        store.save(broken, path)
+    assert store.load(path)["cases"][0].metrics == {}  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
@@ -44,24 +52,24 @@ def test_load_refuses_files_that_are_not_results(tmp_path, content, message):
     path = tmp_path / "x.json"
     path.write_text(content)
     with pytest.raises(UsageError, match=message):
-        results.load(path)
+        store.load(path)
 
 
 def test_load_refuses_a_truncated_file(tmp_path):
     path = tmp_path / "r.json"
-    results.save(make_document(), path)
+    store.save(make_document(), path)
     path.write_text(path.read_text()[:-40])
     with pytest.raises(UsageError, match="not JSON"):
-        results.load(path)
+        store.load(path)
 
 
 def test_load_refuses_a_case_with_an_unknown_status(tmp_path):
-    document = make_document()
+    document = store.as_json(make_document())
     document["cases"][0]["status"] = "great"
     path = tmp_path / "r.json"
     path.write_text(json.dumps(document))
     with pytest.raises(UsageError, match="unknown status"):
-        results.load(path)
+        store.load(path)
 
 
 def test_fingerprint_names_the_machine_and_versions():
@@ -74,3 +82,41 @@ def test_fingerprint_names_the_machine_and_versions():
 
 def test_machine_name_is_folder_safe():
     assert machine_name("my box/1") == "my-box-1"
+
+
+def test_a_schema_3_file_is_migrated_on_load():
+    """A file written before the CaseRecord (schema 3): its sampling facts and timings land in
+    their blocks, and nothing else changes."""
+    raw = json.loads(FIXTURE.read_text())
+    assert raw["schema_version"] == 3
+    document = store.load(FIXTURE)
+    assert document["schema_version"] == store.SCHEMA_VERSION and document["migrated_from"] == 3
+    for before, after in zip(raw["cases"], document["cases"], strict=True):
+        assert after.key == before["key"] and after.status == before["status"]
+        if before["status"] != "ok":
+            assert after.reason == before["reason"] and not after.samples_ns
+            continue
+        assert after.samples_ns == tuple(before["samples_ns"])
+        assert after.metrics == before["metrics"] and after.parity == before["parity"]
+        assert after.sampling.loops == before["loops"]
+        assert after.sampling.stop_reason == before["stop_reason"]
+        assert after.sampling.pass_starts == tuple(before["pass_starts"])
+        assert after.timings.prepare_s == before["prepare_s"]
+        assert after.timings.first_run_s == before["first_run_s"]
+        assert after.details == {}  # every field found its place
+
+
+def test_a_record_round_trips_through_the_file(tmp_path):
+    document = store.load(FIXTURE)
+    path = tmp_path / "again.json"
+    store.save(document, path)
+    assert store.load(path)["cases"] == document["cases"]
+    assert json.loads(path.read_text())["schema_version"] == store.SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_committed_result_file_loads(path):
+    document = store.load(path)
+    assert document["cases"] and all(isinstance(c, CaseRecord) for c in document["cases"])
+    timed = [c for c in document["cases"] if c.timed]
+    assert all(c.samples_ns and c.metrics["latency_ms"]["p50"] > 0 for c in timed)

@@ -2,10 +2,9 @@
 
 import pytest
 
-from hwbench.backends.base import Peak
+from hwbench.analysis.roofline import floor, for_case, position
 from hwbench.backends.cpu import CPU
-from hwbench.peaks import PEAKS_FILE_ENV
-from hwbench.roofline import floor, for_case, position
+from hwbench.backends.peaks import PEAKS_FILE_ENV, Peak
 from hwbench.workloads import make_workload
 
 # 100 GFLOP/s and 10 GB/s: ridge at 10 FLOP/byte.

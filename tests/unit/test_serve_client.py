@@ -13,8 +13,8 @@ import pytest
 
 web = pytest.importorskip("aiohttp.web")
 
-from hwbench.llm_metrics import poisson_arrivals  # noqa: E402
-from hwbench.serve_client import prompt_logprobs, run_load, token_logprobs  # noqa: E402
+from hwbench.llm.metrics import poisson_arrivals  # noqa: E402
+from hwbench.llm.serve_client import prompt_logprobs, run_load, token_logprobs  # noqa: E402
 
 FIRST_S = 0.05  # before the first chunk
 GAP_S = 0.02  # between output chunks

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from hwbench.stats import median_ci, relative_ci_halfwidth, summarize
+from hwbench.measure.stats import median_ci, relative_ci_halfwidth, summarize
 
 
 def test_percentiles_use_linear_interpolation():

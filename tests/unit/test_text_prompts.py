@@ -5,8 +5,8 @@ with the case's parity or warm-up prompts."""
 import pytest
 import torch
 
-from hwbench.checkpoint import checkpoint_dir
-from hwbench.text_prompts import text_prompts
+from hwbench.llm.checkpoint import checkpoint_dir
+from hwbench.llm.text_prompts import text_prompts
 from hwbench.workloads import make_workload
 
 pytest.importorskip("transformers")
@@ -54,7 +54,7 @@ def test_a_tokenizer_that_does_not_round_trip_is_an_error(checkpoint, tmp_path):
 
 
 def test_serve_timed_prompts_share_no_first_block_with_parity_or_warm_up(checkpoint):
-    from hwbench.llm_case import PARITY_PROMPTS, WARMUP_REQUESTS, serve_prompts
+    from hwbench.llm.text_prompts import PARITY_PROMPTS, WARMUP_REQUESTS, serve_prompts
 
     workload, directory = checkpoint
     for seed in (0, 1, 7):

@@ -58,9 +58,13 @@ def test_workloads_without_a_checkpoint_format_are_not_supported(name, monkeypat
     assert not ok and "no Hugging Face architecture" in why
 
 
-def test_step_scenarios_are_refused():
-    with pytest.raises(UsageError, match="generate and serve"):
-        Vllm().prepare(make_workload("llama", "tiny"), CPU(), "fp32", {})
+def test_step_scenarios_are_refused_by_what_the_engine_provides():
+    """An engine says what it cannot do before anything is prepared (never by raising from
+    prepare): vllm gives a generator and a server, not a step session."""
+    llama = make_workload("llama", "tiny")
+    ok, why = Vllm().provides_for("session", llama)
+    assert not ok and why == "engine vllm gives generator or server, not a session"
+    assert Vllm().provides_for("server", llama) == (True, "")
 
 
 class ScriptedEngine:

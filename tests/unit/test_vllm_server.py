@@ -12,8 +12,8 @@ import urllib.request
 import psutil
 import pytest
 
-from hwbench import vllm_server
-from hwbench.vllm_server import ServerError, VllmServer
+from hwbench.llm import vllm_server
+from hwbench.llm.vllm_server import ServerError, VllmServer
 
 HEALTH_SERVER = """
 import http.server, signal, sys

@@ -1,0 +1,187 @@
+"""Performance gates: verdicts on candidate/baseline ratios, corrected across cases (Holm).
+
+Per case, with the ratio r = candidate / baseline of medians and its confidence interval
+[low, high] at the case's Holm-corrected level, and the threshold t (default 5%):
+  FAIL          low > 1 (a slowdown, significant after correction) and r > 1 + t;
+  PASS          high <= 1 + t (any slowdown is within the threshold; speed-ups land here);
+  INCONCLUSIVE  otherwise: the interval reaches past 1 + t but does not show a slowdown past it.
+A speed-up (r < 1) can never FAIL. A case that ran in the baseline and failed in the candidate
+FAILs. Exit code: 1 when any case FAILs, else 0 (INCONCLUSIVE passes unless asked otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hwbench.analysis.compare import (
+    Ratio,
+    case_label,
+    check_comparable,
+    differences,
+    ratio_to_history,
+    run_key,
+    target_label,
+)
+from hwbench.errors import UsageError
+from hwbench.results.record import CaseRecord
+
+PASS, INCONCLUSIVE, FAIL = "PASS", "INCONCLUSIVE", "FAIL"
+EXIT_PASS, EXIT_FAIL = 0, 1
+
+
+@dataclass(frozen=True)
+class RatioGate:
+    """Fails a case whose `field` got significantly slower, by more than `threshold`."""
+
+    field: str = "median"
+    threshold: float = 0.05  # fraction: 0.05 is 5% slower
+
+    def verdict(self, ratio: Ratio, alpha: float) -> str:
+        low, high = ratio.interval(alpha)
+        if low > 1 and ratio.estimate > 1 + self.threshold:
+            return FAIL
+        return PASS if high <= 1 + self.threshold else INCONCLUSIVE
+
+    def fails(self, ratio: Ratio, alpha: float) -> str | None:
+        """Why the case fails, or None."""
+        if self.verdict(ratio, alpha) != FAIL:
+            return None
+        low, high = ratio.interval(alpha)
+        return (
+            f"{self.field} {ratio.estimate:.3f}x the baseline ({1 - alpha:.2%} CI "
+            f"{low:.3f}-{high:.3f}): slower, by more than {self.threshold:.0%}"
+        )
+
+
+@dataclass(frozen=True)
+class StatusGate:
+    """Fails a case that was ok in the baseline and is not in the candidate."""
+
+    field: str = "status"
+    threshold: str = "ok"
+
+    def fails(self, baseline: CaseRecord, candidate: CaseRecord) -> str | None:
+        before, now = getattr(baseline, self.field), getattr(candidate, self.field)
+        if before != self.threshold or now == self.threshold:
+            return None
+        return f"{now} in the candidate: {candidate.reason}"
+
+
+@dataclass
+class Outcome:
+    """One case's verdict; `alpha` is the level its interval was taken at."""
+
+    label: str
+    verdict: str
+    message: str = ""
+    ratio: Ratio | None = None
+    alpha: float = 0.0
+    baseline_ms: float | None = None
+    candidate_ms: float | None = None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return self.ratio.interval(self.alpha) if self.ratio else None
+
+
+def holm_levels(p_values: list[float], alpha: float) -> list[float]:
+    """Per-test levels such that p <= level exactly when Holm's step-down rejects at `alpha`."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    levels, adjusted = [0.0] * m, 0.0
+    for rank, index in enumerate(order):
+        p = p_values[index]
+        adjusted = max(adjusted, min(1.0, (m - rank) * p))  # Holm's adjusted p-value
+        levels[index] = alpha * p / adjusted if adjusted > 0 else alpha / (m - rank)
+    return levels
+
+
+def judge(outcomes: list[Outcome], gate: RatioGate, alpha: float) -> list[Outcome]:
+    """Verdicts for the outcomes that carry a ratio, Holm-corrected among them."""
+    rated = [o for o in outcomes if o.ratio is not None]
+    levels = holm_levels([o.ratio.p_value() for o in rated], alpha)
+    for outcome, level in zip(rated, levels, strict=True):
+        outcome.alpha = level
+        outcome.verdict = gate.verdict(outcome.ratio, level)
+        outcome.message = gate.fails(outcome.ratio, level) or ""
+    return outcomes
+
+
+def exit_code(outcomes: list[Outcome], inconclusive_fails: bool = False) -> int:
+    failing = {FAIL, INCONCLUSIVE} if inconclusive_fails else {FAIL}
+    return EXIT_FAIL if any(o.verdict in failing for o in outcomes) else EXIT_PASS
+
+
+RatioOf = Callable[[dict[str, Any], dict[str, Any]], Ratio]
+
+
+def pair_cases(
+    baseline: dict[str, Any],
+    candidate: dict[str, Any],
+    ratio_of: RatioOf,
+    history: Sequence[dict[str, Any]] = (),
+) -> tuple[list[Outcome], list[str]]:
+    """Outcomes (unjudged) for cases with the same full key in both documents, and notes on
+    the rest; `ratio_of(baseline_case, candidate_case)` gives a Ratio. `history`: earlier
+    baseline documents; a case that ran ok in two or more of them and `baseline` is judged
+    against their run-to-run spread (`ratio_to_history`) instead."""
+    by_key = {run_key(case.key): case for case in baseline["cases"]}
+    earlier = [
+        {run_key(c.key): c for c in document["cases"] if c.status == "ok"} for document in history
+    ]
+    outcomes, notes, seen = [], [], set()
+    for case in candidate["cases"]:
+        key = run_key(case.key)
+        base = by_key.get(key)
+        label = f"{case_label(case.key)} {target_label(case.key)}"
+        if base is None:
+            notes.append(f"{label}: not in the baseline")
+            continue
+        seen.add(key)
+        check_comparable(base.key, case.key, label)
+        runs = [base, *(cases[key] for cases in earlier if key in cases)]
+        outcomes.extend(_outcome(label, runs, case, ratio_of, notes))
+    notes += [
+        f"{case_label(c.key)} {target_label(c.key)}: not in the candidate"
+        for c in baseline["cases"]
+        if run_key(c.key) not in seen
+    ]
+    if not seen:
+        raise UsageError(f"no case matches between the two files: {_nearest(baseline, candidate)}")
+    return outcomes, notes
+
+
+def _outcome(
+    label: str, runs: list[CaseRecord], case: CaseRecord, ratio_of: RatioOf, notes: list[str]
+) -> list[Outcome]:
+    """`runs`: the baseline's case first, then the same case in the earlier baselines."""
+    base = runs[0]
+    failure = StatusGate().fails(base, case)
+    if failure:
+        return [Outcome(label, FAIL, failure)]
+    if base.status != "ok" or case.status != "ok":
+        notes.append(f"{label}: not gated ({base.status} in the baseline, {case.status} now)")
+        return []
+    for run in runs[1:]:
+        check_comparable(run.key, case.key, label)
+    candidate_ms = case.metrics["latency_ms"]["p50"]
+    if len(runs) >= 2:
+        ratio = ratio_to_history([run.samples_ns for run in runs], case.samples_ns)
+        medians = [run.metrics["latency_ms"]["p50"] for run in runs]
+        baseline_ms = float(np.exp(np.mean(np.log(medians))))  # their geometric mean
+    else:
+        ratio, baseline_ms = ratio_of(base, case), base.metrics["latency_ms"]["p50"]
+    return [Outcome(label, PASS, ratio=ratio, baseline_ms=baseline_ms, candidate_ms=candidate_ms)]
+
+
+def _nearest(baseline: dict[str, Any], candidate: dict[str, Any]) -> str:
+    """The differences between the two most alike cases of two documents."""
+    pairs = [(a.key, b.key) for a in baseline["cases"] for b in candidate["cases"]]
+    if not pairs:
+        return "one of them has no cases"
+    diffs = [differences(a, b, sorted(a.keys() | b.keys())) for a, b in pairs]
+    return "; ".join(min(diffs, key=len)) + " differ"

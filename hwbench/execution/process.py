@@ -1,0 +1,246 @@
+"""Starts a case's worker process and talks to it (the protocol is hwbench.execution.worker's),
+killing it and all it started on a timeout or when done.
+
+Where a worker starts, by what the case needs:
+- forked from multiprocessing's fork server (CPU cases): the server imported torch (and what
+  the suite's engines name in `Engine.worker_preload`) once, where a fresh interpreter spends
+  ~1.5-3 s importing them before each case (measured on a 2-core VM with
+  `python -X importtime -c "import hwbench.execution.worker"`) and torch.compile's inductor
+  ~3 s more. The forked process has imported modules but run no case.
+- multiprocessing's spawn (accelerator cases): a process forked from one that has touched CUDA
+  cannot use CUDA (torch raises "Cannot re-initialize CUDA in forked subprocess"), and the fork
+  server's imports do touch it: on an H200 every forked CUDA case failed so.
+- a `PYTHON -m hwbench.execution.worker` subprocess: when the case's environment differs from
+  the fork server's in more than hwbench's own run-time variables (a ladder rung that sets a
+  vendor variable read at import: a spawned child would take it too late), under
+  HWBENCH_WORKER_START=spawn, and for an A/B arm under another interpreter.
+The first two carry the messages over a multiprocessing pipe, the last over stdin/stdout, one
+JSON object a message either way. Each worker runs in a session of its own, so that a kill
+takes whatever it started with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import multiprocessing
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from hwbench.execution.worker import CaseWorker
+
+# Read when a case runs, not when a module is imported: a forked worker may take a new value.
+RUNTIME_PREFIX = "HWBENCH_"
+BASE_PRELOAD = ("hwbench.execution.worker",)
+WORKER_MODULE = "hwbench.execution.worker"
+STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
+FORKABLE_DEVICES = ("cpu",)  # the rest get a fresh interpreter (see the module's note)
+
+
+class Timeout(Exception):
+    """The worker outlived its time limit and was killed."""
+
+
+class WorkerDied(Exception):
+    """The worker ended without answering; `reason` says how, with the tail of its stderr."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _ForkServer:
+    """multiprocessing's fork server (one per process) and the environment it started with."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] | None = None
+        self.context = (
+            multiprocessing.get_context("forkserver")
+            if "forkserver" in multiprocessing.get_all_start_methods()
+            else None
+        )
+
+    def usable_for(self, env: Mapping[str, str]) -> bool:
+        if self.context is None or os.environ.get("HWBENCH_WORKER_START") == "spawn":
+            return False
+        reference = self.env if self.env is not None else dict(os.environ)
+        return _same_but_runtime(reference, env)
+
+    def start(self, preload: Iterable[str]) -> multiprocessing.context.BaseContext:
+        assert self.context is not None
+        if self.env is None:  # the first start fixes its modules and environment
+            self.context.set_forkserver_preload([*BASE_PRELOAD, *preload])
+            self.env = dict(os.environ)
+        return self.context
+
+
+_server = _ForkServer()
+
+
+def _same_but_runtime(a: Mapping[str, str], b: Mapping[str, str]) -> bool:
+    keys = {k for k in a.keys() | b.keys() if not k.startswith(RUNTIME_PREFIX)}
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def _context(
+    env: Mapping[str, str], device: str, preload: Iterable[str]
+) -> multiprocessing.context.BaseContext | None:
+    """The multiprocessing start for a case on `device` with environment `env`: the fork
+    server (CPU), spawn (accelerators), or None: a `python -m` subprocess."""
+    if not _server.usable_for(env):
+        return None
+    if device in FORKABLE_DEVICES:
+        return _server.start(preload)
+    return multiprocessing.get_context("spawn")
+
+
+def death_reason(code: int | None, stderr: str) -> str:
+    """Why a worker ended without a reply: how it ended and the tail of its stderr."""
+    tail = stderr[-STDERR_TAIL:].strip()
+    if code is None:
+        how = "closed its pipe"
+    else:
+        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    return f"worker {how}" + (f": {tail}" if tail else "")
+
+
+class WorkerProcess:
+    """A case's worker, started on creation; `request` sends a message and waits for the reply.
+    `python`: another interpreter (an A/B arm's install), which always gets a subprocess."""
+
+    def __init__(
+        self,
+        stderr_file: Path,
+        env: Mapping[str, str],
+        preload: Iterable[str] = (),
+        device: str = "cpu",
+        python: str | None = None,
+    ) -> None:
+        self.stderr_file = stderr_file
+        context = None if python else _context(env, device, preload)
+        if context is not None:
+            self._start_child(context, env)
+        else:
+            self._start_subprocess(python or sys.executable, env)
+
+    def _start_child(self, context: multiprocessing.context.BaseContext, env: Mapping) -> None:
+        self._conn, child_conn = context.Pipe()
+        args = (child_conn, str(self.stderr_file), dict(env))
+        process = context.Process(target=_child_main, args=args, name="hwbench-worker")
+        process.start()
+        child_conn.close()
+        assert process.pid is not None
+        self.pid = process.pid
+        self._send = lambda message: self._conn.send_bytes(json.dumps(message).encode())
+        self._poll = self._conn.poll
+        self._read = lambda: json.loads(self._conn.recv_bytes())
+        self._exitcode = lambda: process.exitcode
+        self._join = process.join
+
+    def _start_subprocess(self, python: str, env: Mapping[str, str]) -> None:
+        with self.stderr_file.open("w") as stderr:
+            try:
+                popen = subprocess.Popen(
+                    [python, "-m", WORKER_MODULE],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    text=True,
+                    start_new_session=True,
+                    env=dict(env),
+                )
+            except OSError as error:
+                raise WorkerDied(f"cannot start {python}: {error.strerror}") from None
+        assert popen.stdin is not None and popen.stdout is not None
+        self.pid = popen.pid
+        stdin, stdout = popen.stdin, popen.stdout
+
+        def send(message: dict[str, Any]) -> None:
+            stdin.write(json.dumps(message) + "\n")
+            stdin.flush()
+
+        def read() -> Any:
+            line = stdout.readline()
+            if not line:
+                raise EOFError
+            return json.loads(line)
+
+        self._send, self._read = send, read
+        self._poll = lambda timeout: bool(select.select([stdout], [], [], timeout)[0])
+        self._exitcode = popen.poll
+        self._join = _waiter(popen)
+
+    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """The reply to `message`; Timeout (after killing the worker) or WorkerDied."""
+        self.send(message)
+        return self.receive(timeout_s)
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a request without waiting for its reply (`receive` waits)."""
+        with contextlib.suppress(BrokenPipeError, OSError):  # it died; receive() says how
+            self._send(message)
+
+    def receive(self, timeout_s: float) -> dict[str, Any]:
+        """The next reply; Timeout (after killing the worker) or WorkerDied."""
+        if not self._poll(timeout_s):
+            self.close()
+            raise Timeout
+        try:
+            return self._read()
+        except (EOFError, OSError, ValueError):
+            self._join(5.0)
+            stderr = self.stderr_file.read_text() if self.stderr_file.exists() else ""
+            raise WorkerDied(death_reason(self._exitcode(), stderr)) from None
+
+    def close(self, grace_s: float = 0.0) -> None:
+        """Ask the worker to quit, wait up to `grace_s` for it, then kill it and whatever it
+        started."""
+        with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+            self._send({"op": "quit"})
+        self._join(grace_s)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self._exitcode() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # it may not have made its own session yet
+        self._join(None)
+
+
+def _waiter(popen: subprocess.Popen) -> Callable[[float | None], None]:
+    def join(timeout: float | None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout)
+
+    return join
+
+
+def _child_main(conn: Connection, stderr: str, env: dict[str, str]) -> None:
+    """A forked or spawned worker: its own session, stdout to /dev/null and stderr to a file
+    (as a subprocess worker has), the case's environment; then the protocol over `conn`."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(devnull, 1)
+    os.dup2(err, 2)
+    os.environ.clear()
+    os.environ.update(env)
+
+    def receive() -> dict[str, Any] | None:
+        try:
+            return json.loads(conn.recv_bytes())
+        except EOFError:
+            return None
+
+    CaseWorker().serve(receive, lambda reply: conn.send_bytes(json.dumps(reply).encode()))
+    atexit._run_exitfuncs()  # as an interpreter would at exit (engines' shutdown hooks)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

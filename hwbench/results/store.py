@@ -1,0 +1,148 @@
+"""The result file: schema, atomic save, validated load.
+
+Schema history (bump SCHEMA_VERSION on any change a reader must know about):
+  1  first version: {schema, schema_version, suite, machine, created, environment,
+     devices, config, cases: [{key, status, reason, metrics, samples_ns, ...}]}
+  2  a case's roofline block adds intensity_flop_per_byte, bound, bound_from and the
+     `measured` / `datasheet` comparisons (hwbench/analysis/roofline.py); version 1 files still load
+  3  generate and serve cases: the key adds prompt_len, output_len (and request_rate as text,
+     burstiness for serve); metrics add `llm` (vLLM-bench fields: mean/median/std/p90/p99 of
+     ttft, tpot, itl, e2el in ms, request/output/total-token throughput, goodput) and
+     `throughput_unit`; the record adds token_times_s (generate), requests and server_log
+     (serve); their roofline block is one decode step, or absent (serve)
+     Also in 3, optional (older readers may ignore them): a step case's pass_starts, the index
+     in samples_ns where each interleaved pass began ([0]: measured in one go), and
+     pass_times, when each began (Unix seconds)
+  4  a case is a CaseRecord (hwbench/results/record.py): loops, warmup_runs, stop_reason,
+     rel_ci_halfwidth, pass_starts and pass_times move into a `sampling` block, prepare_s,
+     first_run_s and sampling_s into `timings`; `energy` may appear. Files of versions 1-3
+     are migrated on load (`migrate`), so every reader sees version 4.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hwbench.errors import UsageError
+from hwbench.results.record import STATUSES, CaseRecord
+
+SAMPLING_FIELDS = (
+    "loops", "warmup_runs", "stop_reason", "rel_ci_halfwidth", "pass_starts", "pass_times",
+)  # fmt: skip
+TIMING_FIELDS = ("prepare_s", "first_run_s", "sampling_s")
+
+SCHEMA = "hwbench-results"
+SCHEMA_VERSION = 4
+REQUIRED = ("schema", "schema_version", "suite", "machine", "created", "environment", "cases")
+CASE_REQUIRED = ("key", "status")
+
+
+def new_results(
+    suite: str, machine: str, environment: dict[str, Any], config: dict[str, Any]
+) -> dict[str, Any]:
+    """An empty result document for one run."""
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "suite": suite,
+        "machine": machine,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": environment,
+        "devices": {},
+        "config": config,
+        "cases": [],
+    }
+
+
+def result_path(out_dir: Path, machine: str, suite: str) -> Path:
+    """results/<machine>/<timestamp>-<suite>.json"""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return out_dir / machine / f"{stamp}-{suite}.json"
+
+
+def save(document: dict[str, Any], path: Path) -> None:
+    """Write `document` to `path` atomically: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(as_json(document), handle, indent=1, allow_nan=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A result document, validated; UsageError (one line) for anything that is not one."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is not a hwbench result file (not JSON: {error})") from None
+    validate(document, str(path))
+    return read_cases(migrate(document))
+
+
+def validate(document: Any, origin: str) -> None:
+    """Raise UsageError unless `document` is a result document this version can read."""
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise UsageError(f"{origin} is not a hwbench result file (no schema {SCHEMA!r})")
+    version = document.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UsageError(
+            f"{origin} has schema version {version!r}; this hwbench reads up to "
+            f"{SCHEMA_VERSION}: upgrade hwbench"
+        )
+    missing = [key for key in REQUIRED if key not in document]
+    if missing:
+        raise UsageError(f"{origin} is missing {', '.join(missing)}")
+    for index, case in enumerate(document["cases"]):
+        if not isinstance(case, dict) or any(key not in case for key in CASE_REQUIRED):
+            raise UsageError(f"{origin}: case {index} lacks {', '.join(CASE_REQUIRED)}")
+        if case["status"] not in STATUSES:
+            raise UsageError(f"{origin}: case {index} has unknown status {case['status']!r}")
+
+
+def as_json(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as the file holds it: its CaseRecords in their JSON form (a document
+    without cases, such as a peaks file or an export, as it is)."""
+    if "cases" not in document:
+        return document
+    cases = [c.to_json() if isinstance(c, CaseRecord) else c for c in document["cases"]]
+    return {**document, "cases": cases}
+
+
+def migrate(document: dict[str, Any]) -> dict[str, Any]:
+    """A valid document of any earlier version as version 4: each case's sampling facts and
+    timings moved into their blocks. Version 2's roofline and version 3's LLM fields need
+    nothing: version 4 holds them as they were."""
+    if document["schema_version"] >= 4:
+        return document
+    cases = [_migrate_case(case) for case in document["cases"]]
+    return {**document, "schema_version": SCHEMA_VERSION, "cases": cases,
+            "migrated_from": document["schema_version"]}  # fmt: skip
+
+
+def _migrate_case(case: dict[str, Any]) -> dict[str, Any]:
+    moved = {k: v for k, v in case.items() if k not in SAMPLING_FIELDS + TIMING_FIELDS}
+    sampling = {k: case[k] for k in SAMPLING_FIELDS if k in case}
+    timings = {k: case[k] for k in TIMING_FIELDS if k in case}
+    if sampling:
+        moved["sampling"] = sampling
+    if timings:
+        moved["timings"] = timings
+    return moved
+
+
+def read_cases(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with its cases as CaseRecords."""
+    return {**document, "cases": [CaseRecord.from_json(case) for case in document["cases"]]}
