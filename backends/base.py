@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -59,6 +59,24 @@ class WallTimer(Timer):
     def stop(self) -> int:
         self._synchronize()
         return time.perf_counter_ns() - self._t0
+
+
+class EventTimer(Timer):
+    """A region timed by two device events made by `make_event(enable_timing=True)` (the
+    torch.cuda.Event interface, which torch_npu.npu.Event shares): record, synchronize, and
+    elapsed_time in ms."""
+
+    def __init__(self, make_event: Callable[..., Any]) -> None:
+        self._start = make_event(enable_timing=True)
+        self._end = make_event(enable_timing=True)
+
+    def start(self) -> None:
+        self._start.record()
+
+    def stop(self) -> int:
+        self._end.record()
+        self._end.synchronize()
+        return round(self._start.elapsed_time(self._end) * 1e6)  # ms -> ns
 
 
 class Device(ABC):

@@ -12,23 +12,7 @@ from typing import Any
 
 import torch
 
-from hwbench.backends.base import DTYPES, Device, MemoryStats, Timer
-
-
-class CudaEventTimer(Timer):
-    """A region timed by two CUDA events on the current stream (torch.cuda.Event docs)."""
-
-    def __init__(self) -> None:
-        self._start = torch.cuda.Event(enable_timing=True)
-        self._end = torch.cuda.Event(enable_timing=True)
-
-    def start(self) -> None:
-        self._start.record()
-
-    def stop(self) -> int:
-        self._end.record()
-        self._end.synchronize()
-        return round(self._start.elapsed_time(self._end) * 1e6)  # ms -> ns
+from hwbench.backends.base import DTYPES, Device, EventTimer, MemoryStats, Timer
 
 
 def cuda_driver_api_version() -> str | None:
@@ -98,7 +82,7 @@ class Cuda(Device):
         torch.cuda.synchronize()
 
     def timer(self) -> Timer:
-        return CudaEventTimer()
+        return EventTimer(torch.cuda.Event)  # torch.cuda.Event docs
 
     def memory(self) -> MemoryStats:
         return MemoryStats(

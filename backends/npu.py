@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from hwbench.backends.base import DTYPES, Device, MemoryStats, Timer
+from hwbench.backends.base import DTYPES, Device, EventTimer, MemoryStats, Timer
 
 # SocVersion ranges -> family (NpuVariables.h; 100-104 are the first Ascend 910).
 SOC_FAMILIES = (
@@ -72,23 +72,6 @@ def runtime() -> ModuleType:
     return import_module("torch_npu").npu
 
 
-class NpuEventTimer(Timer):
-    """A region timed by two torch_npu.npu.Event(enable_timing=True); elapsed_time is in ms."""
-
-    def __init__(self) -> None:
-        npu = runtime()
-        self._start = npu.Event(enable_timing=True)
-        self._end = npu.Event(enable_timing=True)
-
-    def start(self) -> None:
-        self._start.record()
-
-    def stop(self) -> int:
-        self._end.record()
-        self._end.synchronize()
-        return round(self._start.elapsed_time(self._end) * 1e6)  # ms -> ns
-
-
 class Npu(Device):
     name = "npu"
 
@@ -115,7 +98,7 @@ class Npu(Device):
         runtime().synchronize()
 
     def timer(self) -> Timer:
-        return NpuEventTimer()
+        return EventTimer(runtime().Event)  # torch_npu.npu.Event(enable_timing=True), ms
 
     def memory(self) -> MemoryStats:
         npu = runtime()

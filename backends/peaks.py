@@ -185,3 +185,9 @@ def stored_peak(device: str, dtype: str) -> Peak | None:
         source=f"measured {document['created']} ({path})",
         confidence="measured",
     )
+
+
+def bound_at(intensity: float, ridge: float) -> str:
+    """The roof that limits a step of `intensity` FLOP/byte under a peak whose ridge point is
+    `ridge` FLOP/byte: compute at or above it, memory below."""
+    return "compute" if intensity >= ridge else "memory"

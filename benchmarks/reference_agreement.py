@@ -14,6 +14,7 @@ from _report import publish
 from rich.table import Table
 
 from hwbench.backends.cpu import CPU
+from hwbench.engines.base import Spec
 from hwbench.engines.torch_eager import TorchEager
 from hwbench.measure.harness import HarnessConfig, measure
 from hwbench.workloads import make_workload
@@ -41,7 +42,7 @@ def torch_median_ms(session, placed) -> float:
 
 def compare(name: str) -> tuple[float, float, float]:
     workload = make_workload(name, "tiny")
-    session = TorchEager().prepare(workload, CPU(), "fp32", {})
+    session = TorchEager().prepare(Spec(workload, CPU()))
     placed = session.place(workload.inputs(1, seed=1))
     ours, theirs = [], []
     for _ in range(ROUNDS):  # interleaved A/B rounds

@@ -42,6 +42,7 @@ def measure(n: int) -> dict[str, list[float]]:
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
     from hwbench.backends.cpu import CPU
+    from hwbench.engines.base import Spec
     from hwbench.engines.vllm_engine import Vllm, VllmGenerator, VllmSettings
     from hwbench.llm.generation import prompt_ids
     from hwbench.workloads import make_workload
@@ -59,9 +60,7 @@ def measure(n: int) -> dict[str, list[float]]:
         return VllmGenerator(llm, VllmSettings({}, "cpu"), str(model), "")
 
     generators = {
-        "hwbench engine": Vllm().prepare_generator(
-            workload, CPU(), "fp32", {}, batch=n, max_len=max_len
-        ),
+        "hwbench engine": Vllm().prepare_generator(Spec(workload, CPU()), n, max_len),
         "vLLM bench engine": bench_engine(argv),
         "vLLM bench engine, --disable-log-stats": bench_engine([*argv, "--disable-log-stats"]),
     }

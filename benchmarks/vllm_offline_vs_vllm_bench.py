@@ -136,6 +136,7 @@ def same_engine_child(n: int, output_json: Path) -> None:
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
     from hwbench.backends.cpu import CPU
+    from hwbench.engines.base import Spec
     from hwbench.engines.vllm_engine import Vllm
     from hwbench.llm.generation import prompt_ids
     from hwbench.workloads import make_workload
@@ -151,9 +152,8 @@ def same_engine_child(n: int, output_json: Path) -> None:
         replace(r, prompt={"prompt_token_ids": tokenizer.encode(r.prompt)}) for r in text_requests
     ]
     workload = make_workload(WORKLOAD, SIZE)
-    generator = Vllm().prepare_generator(
-        workload, CPU(), "fp32", {}, batch=n, max_len=PROMPT_LEN + OUTPUT_LEN + VLLM_LEN_SLACK
-    )
+    max_len = PROMPT_LEN + OUTPUT_LEN + VLLM_LEN_SLACK
+    generator = Vllm().prepare_generator(Spec(workload, CPU()), n, max_len)
     prompts = prompt_ids(workload, n, PROMPT_LEN, 1)
     token_prompts = [TokensPrompt(prompt_token_ids=row.tolist()) for row in prompts]
     greedy = SamplingParams(

@@ -59,12 +59,7 @@ class Case:
         return key
 
     def label(self) -> str:
-        text = f"{self.workload}/{self.size} {self.target} {self.scenario} b{self.batch}"
-        if self.prompt_len is not None:
-            text += f" {self.prompt_len}->{self.output_len}"
-        if self.request_rate is not None:
-            text += f" @{rate_text(self.request_rate)} req/s"
-        return text
+        return label(self.key())
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,3 +76,27 @@ class Case:
 def rate_text(rate: float) -> str:
     """A request rate as written in keys and tables: '4', '0.5', 'inf'."""
     return "inf" if math.isinf(rate) else f"{rate:g}"
+
+
+def target_label(key: dict[str, Any]) -> str:
+    """ENGINE@DEVICE[:options] of a case key (dtype is part of the case, not the target)."""
+    options = ",".join(f"{k}={v}" for k, v in sorted((key.get("options") or {}).items()))
+    arm = f" [{key['arm']}]" if key.get("arm") else ""  # an A/B run's arm
+    return f"{key['engine']}@{key['device']}" + (f":{options}" if options else "") + arm
+
+
+def case_label(key: dict[str, Any]) -> str:
+    """workload/size dtype scenario batch, with token counts and request rate for LLM cases."""
+    text = f"{key['workload']}/{key['size']} {key['dtype']} {key['scenario']} b{key['batch']}"
+    return text + llm_suffix(key)
+
+
+def llm_suffix(key: dict[str, Any]) -> str:
+    """' 128->32' (prompt -> output tokens) and ' @4/s' (request rate) for LLM cases."""
+    text = f" {key['prompt_len']}->{key['output_len']}" if "prompt_len" in key else ""
+    return text + (f" @{key['request_rate']}/s" if "request_rate" in key else "")
+
+
+def label(key: dict[str, Any]) -> str:
+    """The case and where it ran: 'mlp/tiny fp32 latency b1 torch@cpu'."""
+    return f"{case_label(key)} {target_label(key)}"

@@ -12,9 +12,10 @@ import importlib
 import inspect
 import os
 import pkgutil
+from collections.abc import Collection, Mapping
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, TypeVar
 
 from hwbench.errors import unknown_choice
 
@@ -33,17 +34,35 @@ BASES = {
 SKIPPED_MODULES = {"base"}
 
 
+T = TypeVar("T")
+
+
+def package_modules(package_name: str, skipped: Collection[str] = SKIPPED_MODULES) -> list:
+    """Every module of a package in file-name order, but `skipped` and private ones: the file
+    is the registration (devices, engines, workloads, scenarios, kernels, ladders)."""
+    package = importlib.import_module(package_name)
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    return [
+        importlib.import_module(f"{package_name}.{name}")
+        for name in names
+        if name not in skipped and not name.startswith("_")
+    ]
+
+
+def choose(kind: str, name: str, found: Mapping[str, T]) -> T:
+    """found[name], or a UsageError naming `name` and every valid one."""
+    if name not in found:
+        raise unknown_choice(kind, name, list(found))
+    return found[name]
+
+
 @cache
 def plugins(kind: str) -> dict[str, type]:
     """name -> class for every plug-in of `kind` ("devices", "engines", ...)."""
-    package = importlib.import_module(PACKAGES[kind])
     module_path, class_name = BASES[kind]
     base = getattr(importlib.import_module(module_path), class_name)
     found: dict[str, type] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        if module_info.name in SKIPPED_MODULES or module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+    for module in package_modules(PACKAGES[kind]):
         found.update(_named_classes(module, base))
     for name in filter(None, os.environ.get("HWBENCH_PLUGINS", "").split(",")):
         found.update(_named_classes(importlib.import_module(name.strip()), base))
@@ -67,7 +86,4 @@ def _named_classes(module: Any, base: type) -> dict[str, type]:
 
 def lookup(kind: str, name: str) -> type:
     """The plug-in class called `name`, or a UsageError listing the valid names."""
-    found = plugins(kind)
-    if name not in found:
-        raise unknown_choice(kind.rstrip("s"), name, list(found))
-    return found[name]
+    return choose(kind.rstrip("s"), name, plugins(kind))

@@ -3,8 +3,8 @@
 A `Kernel` names one operator: `make` draws its inputs at a named shape (seeded, never zeros),
 `reference` computes it in float32 math, `counts` gives its FLOP and compulsory bytes (inputs
 read + outputs written + weights). Each `Variant` computes the same function another way, on
-the devices it names, and is validated against the reference before it is timed (llm.c's
-dev/cuda/ style, STYLE.md point 7).
+the devices it names, and is validated against the reference before it is timed (the style of
+llm.c's dev/cuda/: https://github.com/karpathy/llm.c/tree/master/dev/cuda).
 """
 
 from __future__ import annotations
@@ -90,14 +90,6 @@ class Kernel:
 def randn(shape: tuple[int, ...], dtype: torch.dtype, gen: torch.Generator, std=1.0) -> Tensor:
     """Normal(0, std) values drawn in float32 from `gen`, then cast to `dtype`."""
     return (torch.randn(shape, generator=gen) * std).to(dtype)
-
-
-def rel_l2(output: Tensor, reference: Tensor) -> float:
-    """||output - reference|| / ||reference||, in float64; inf on a shape mismatch or NaN."""
-    if output.shape != reference.shape or not bool(torch.isfinite(output).all()):
-        return float("inf")
-    diff = output.detach().cpu().double() - reference.double()
-    return float(diff.norm() / reference.double().norm().clamp_min(1e-30))
 
 
 def in_dtype(reference: Callable[..., Tensor]) -> Callable[..., Tensor]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
-from hwbench.errors import unknown_choice
 from hwbench.kernels.base import Kernel
+from hwbench.registry import choose, package_modules
 
 NOT_KERNELS = {"base", "registry"}
 
@@ -15,19 +13,10 @@ NOT_KERNELS = {"base", "registry"}
 @cache
 def kernels() -> dict[str, Kernel]:
     """name -> Kernel, in file order."""
-    package = importlib.import_module("hwbench.kernels")
-    found: dict[str, Kernel] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name in NOT_KERNELS or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        found.update((kernel.name, kernel) for kernel in getattr(module, "KERNELS", ()))
-    return found
+    modules = package_modules("hwbench.kernels", NOT_KERNELS)
+    return {kernel.name: kernel for module in modules for kernel in getattr(module, "KERNELS", ())}
 
 
 def lookup(name: str) -> Kernel:
     """The kernel called `name`, or a UsageError listing the valid ones."""
-    found = kernels()
-    if name not in found:
-        raise unknown_choice("kernel", name, list(found))
-    return found[name]
+    return choose("kernel", name, kernels())

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri, stdtr, stdtrit  # scipy.stats costs 0.5 s to import
 
+from hwbench.case import case_label, target_label
 from hwbench.errors import UsageError
 
 # What a case is, apart from where it ran: cases compared across targets share all of these.
@@ -135,24 +136,6 @@ def _hashable(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value
-
-
-def target_label(key: dict[str, Any]) -> str:
-    """ENGINE@DEVICE[:options] of a case key (dtype is part of the case, not the target)."""
-    options = ",".join(f"{k}={v}" for k, v in sorted((key.get("options") or {}).items()))
-    arm = f" [{key['arm']}]" if key.get("arm") else ""  # an A/B run's arm
-    return f"{key['engine']}@{key['device']}" + (f":{options}" if options else "") + arm
-
-
-def case_label(key: dict[str, Any]) -> str:
-    text = f"{key['workload']}/{key['size']} {key['dtype']} {key['scenario']} b{key['batch']}"
-    return text + llm_suffix(key)
-
-
-def llm_suffix(key: dict[str, Any]) -> str:
-    """' 128->32' (prompt -> output tokens) and ' @4/s' (request rate) for LLM cases."""
-    text = f" {key['prompt_len']}->{key['output_len']}" if "prompt_len" in key else ""
-    return text + (f" @{key['request_rate']}/s" if "request_rate" in key else "")
 
 
 def differences(a: dict[str, Any], b: dict[str, Any], fields: Sequence[str]) -> list[str]:

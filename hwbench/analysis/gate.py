@@ -19,13 +19,12 @@ import numpy as np
 
 from hwbench.analysis.compare import (
     Ratio,
-    case_label,
     check_comparable,
     differences,
     ratio_to_history,
     run_key,
-    target_label,
 )
+from hwbench.case import label
 from hwbench.errors import UsageError
 from hwbench.results.record import CaseRecord
 
@@ -137,16 +136,16 @@ def pair_cases(
     for case in candidate["cases"]:
         key = run_key(case.key)
         base = by_key.get(key)
-        label = f"{case_label(case.key)} {target_label(case.key)}"
+        name = label(case.key)
         if base is None:
-            notes.append(f"{label}: not in the baseline")
+            notes.append(f"{name}: not in the baseline")
             continue
         seen.add(key)
-        check_comparable(base.key, case.key, label)
+        check_comparable(base.key, case.key, name)
         runs = [base, *(cases[key] for cases in earlier if key in cases)]
-        outcomes.extend(_outcome(label, runs, case, ratio_of, notes))
+        outcomes.extend(_outcome(name, runs, case, ratio_of, notes))
     notes += [
-        f"{case_label(c.key)} {target_label(c.key)}: not in the candidate"
+        f"{label(c.key)}: not in the candidate"
         for c in baseline["cases"]
         if run_key(c.key) not in seen
     ]

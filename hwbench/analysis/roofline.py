@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hwbench.backends.base import DTYPES, Device
-from hwbench.backends.peaks import Peak, datasheet_for
+from hwbench.backends.peaks import Peak, bound_at, datasheet_for
 from hwbench.workloads.base import Workload
 
 
@@ -35,7 +35,7 @@ def against(
     bound = None
     roof = None  # attainable FLOP/s at this intensity
     if ridge is not None and intensity is not None:
-        bound = "compute" if intensity >= ridge else "memory"
+        bound = bound_at(intensity, ridge)
         roof = min(peak.flops_per_s, intensity * peak.bytes_per_s)
     return {
         "peak_flops_per_s": peak.flops_per_s,
@@ -120,5 +120,5 @@ def floor(flops: float, bytes_moved: float, peak: Peak) -> dict[str, Any]:
         "compute_s": compute_s,
         "memory_s": memory_s,
         "latency_s": max(compute_s, memory_s),
-        "bound": "compute" if compute_s >= memory_s else "memory",
+        "bound": bound_at(flops / bytes_moved, peak.flops_per_s / peak.bytes_per_s),
     }

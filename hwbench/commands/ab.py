@@ -10,9 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from hwbench.analysis.compare import case_label
 from hwbench.analysis.gate import Outcome, RatioGate, judge
-from hwbench.case import Case
+from hwbench.case import Case, case_label
 from hwbench.commands.gate import add_verdict_options, publish
 from hwbench.config import Suite
 from hwbench.errors import UsageError

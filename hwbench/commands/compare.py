@@ -11,6 +11,7 @@ from hwbench.analysis.compare import Arm, Cell, arms, check_arms, comparison
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
 from hwbench.reporting.export import load_any
+from hwbench.reporting.vocabulary import markdown_table
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,9 +55,7 @@ def unique_names(paths: list[Path]) -> list[str]:
 
 def to_markdown(header: list[str], rows: list[list[str]], confidence: float) -> str:
     lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *("| " + " | ".join(row) + " |" for row in rows),
+        *markdown_table(header, rows),
         "",
         f"Median ms per step; xR [low, high]: median ratio to `{header[1]}` with its "
         f"{confidence:.0%} bootstrap CI (above 1: slower).",

@@ -23,8 +23,9 @@ from hwbench.analysis.gate import (
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
 from hwbench.reporting.export import load_any
+from hwbench.reporting.vocabulary import markdown_table, styled
 
-STYLE = {"PASS": "green", INCONCLUSIVE: "yellow", FAIL: "bold red"}
+MARKDOWN_HEADER = ("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict")
 DRIFT_NOTE = (
     "the intervals cover the noise within each run, not drift between the two runs; give "
     "several baseline runs (--baseline A.json B.json ...) to cover it, or, on a shared runner, "
@@ -79,7 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def ratio_table(outcomes: list[Outcome], title: str) -> Table:
     table = Table("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict", title=title)
     for o, row in zip(outcomes, rows(o for o in outcomes), strict=True):
-        table.add_row(*row[:-1], f"[{STYLE[o.verdict]}]{o.verdict}[/] {o.message}")
+        table.add_row(*row[:-1], f"{styled(o.verdict)} {o.message}")
     return table
 
 
@@ -104,12 +105,12 @@ def markdown(outcomes: list[Outcome], notes: list[str], title: str, threshold: f
         f"{counts['PASS']} pass, {counts[INCONCLUSIVE]} inconclusive, {counts[FAIL]} fail; "
         f"ratio = candidate / baseline median, threshold {threshold:.0%}, Holm-corrected CIs.",
         "",
-        "| case | baseline ms | candidate ms | ratio | CI | verdict |",
-        "|---|---|---|---|---|---|",
     ]
-    for o, row in zip(outcomes, rows(outcomes), strict=True):
-        verdict = f"**{o.verdict}** {o.message}".strip()
-        lines.append("| " + " | ".join([*row[:-1], verdict]) + " |")
+    table = [
+        [*row[:-1], f"**{o.verdict}** {o.message}".strip()]
+        for o, row in zip(outcomes, rows(outcomes), strict=True)
+    ]
+    lines += markdown_table(MARKDOWN_HEADER, table)
     lines += [""] + [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 

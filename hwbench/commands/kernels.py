@@ -15,8 +15,7 @@ from hwbench.commands.output import stdout_console
 from hwbench.kernels.registry import kernels, lookup
 from hwbench.measure.kernel_bench import SHAPES, KernelSettings, Row, bench_kernel, check_dtype
 from hwbench.registry import lookup as lookup_plugin
-
-STATUS_STYLE = {"ok": "green", "failed": "red", "skipped": "yellow"}
+from hwbench.reporting.vocabulary import styled
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,7 +64,7 @@ def table(rows: list[Row], title: str) -> Table:
         if row.status == "skipped":
             continue
         pct = "n/a" if row.pct_of_peak is None else f"{row.pct_of_peak:.0f}%"
-        status = f"[{STATUS_STYLE[row.status]}]{row.status}[/]"
+        status = styled(row.status)
         if row.status == "failed":
             status += f" {row.reason}"
         out.add_row(row.kernel, row.variant, status, _time(row.median_s), _rate(row), pct,

@@ -16,10 +16,10 @@ from hwbench.ladders.base import Rung, ladder_for
 from hwbench.machine import machine_name
 from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup
+from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
 from hwbench.workloads.base import SIZES
 
-STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 COLUMNS = ("#", "rung", "status", "median ms", "samples/s", "vs previous", "vs first")
 COLUMNS += ("parity rel-L2 / tol", "prepare s", "reason")
 
@@ -75,7 +75,7 @@ def step_row(index: int, step: Step) -> list[str]:
     return [
         str(index),
         step.rung,
-        f"[{STATUS_STYLE[status]}]{status}[/]",
+        styled(status),
         "" if step.latency_ms is None else f"{step.latency_ms:.4g}",
         "" if step.throughput is None else f"{step.throughput:.4g}",
         _gain(step.vs_previous),

@@ -98,22 +98,14 @@ def split_targets(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(targets)
 
 
-def _ints(values: tuple[str, ...] | None) -> tuple[int, ...] | None:
+def _numbers(values: tuple[str, ...] | None, kind: type, flag: str, what: str) -> tuple | None:
+    """`values` converted by `kind`; a UsageError naming `flag` when one is not a number."""
     if values is None:
         return None
     try:
-        return tuple(int(v) for v in values)
+        return tuple(kind(v) for v in values)
     except ValueError:
-        raise UsageError(f"--batch takes integers, got {', '.join(values)}") from None
-
-
-def _rates(values: tuple[str, ...] | None) -> tuple[float, ...] | None:
-    if values is None:
-        return None
-    try:
-        return tuple(float(v) for v in values)
-    except ValueError:
-        raise UsageError(f"--request-rate takes numbers or inf, got {', '.join(values)}") from None
+        raise UsageError(f"{flag} takes {what}, got {', '.join(values)}") from None
 
 
 def suite_from_args(args: argparse.Namespace) -> Suite:
@@ -123,7 +115,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "workloads": split_list(args.workload),
         "sizes": split_list(args.size),
         "scenarios": split_list(args.scenario),
-        "batches": _ints(split_list(args.batch)),
+        "batches": _numbers(split_list(args.batch), int, "--batch", "integers"),
         "model_path": args.model,
         "seed": args.seed,
         "case_timeout_s": args.timeout,
@@ -131,7 +123,9 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "check_only": args.check_only or None,
         "prompt_len": args.prompt_len,
         "output_len": args.output_len,
-        "request_rates": _rates(split_list(args.request_rate)),
+        "request_rates": _numbers(
+            split_list(args.request_rate), float, "--request-rate", "numbers or inf"
+        ),
         "burstiness": args.burstiness,
         "slo": args.slo,
         "targets": tuple(Target.parse(t, args.dtype) for t in targets) if targets else None,

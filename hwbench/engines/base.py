@@ -14,6 +14,8 @@ from hwbench.backends.base import DTYPES, Device
 from hwbench.llm.generation import Generator, can_generate
 from hwbench.workloads.base import Workload
 
+Inputs = tuple[torch.Tensor, ...]  # a step's inputs, as Workload.inputs makes them
+
 
 class Session(ABC):
     """A prepared model on a device; `run` is the step the harness times.
@@ -44,6 +46,17 @@ class Session(ABC):
     def details(self) -> dict[str, Any]:
         """Facts about how the session runs (effective providers, recompilations, ...)."""
         return {}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What an engine is asked to run: a workload on a device in a dtype, with the target's
+    engine options (all its options but dtype)."""
+
+    workload: Workload
+    device: Device
+    dtype: str = "fp32"
+    options: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -82,15 +95,7 @@ class Engine(ABC):
             return self.generation_support(workload)
         return True, ""
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: tuple[torch.Tensor, ...] | None = None,
-    ) -> Session:
+    def prepare(self, spec: Spec, example_inputs: Inputs | None = None) -> Session:
         """Load, compile or export: everything before the first step (timed as prepare_s).
         `example_inputs` are the case's inputs, for engines that compile or export per shape.
         Called only when `provides` has "session"."""
@@ -100,30 +105,12 @@ class Engine(ABC):
         """Whether this engine can generate token by token with `workload`, and why not."""
         return can_generate(workload)
 
-    def prepare_generator(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        batch: int,
-        max_len: int,
-    ) -> Generator:
+    def prepare_generator(self, spec: Spec, batch: int, max_len: int) -> Generator:
         """A generator for `batch` sequences of up to `max_len` tokens (prompt + output).
         Called only when `provides` has "generator"."""
         raise NotImplementedError(f"engine {self.name} does not generate")
 
-    def serve(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        max_len: int,
-        log_path: Path,
-    ) -> AbstractContextManager[Endpoint]:
+    def serve(self, spec: Spec, max_len: int, log_path: Path) -> AbstractContextManager[Endpoint]:
         """A server of `workload` started on entry (healthy) and stopped, with all it
         started, on exit; its log at `log_path`. Called only when `provides` has "server"."""
         raise NotImplementedError(f"engine {self.name} does not serve")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ import torch
 import hwbench
 from hwbench.backends.base import DTYPES
 from hwbench.engines.base import cast_inputs
-from hwbench.engines.export_cache import CacheEntry, cache_root, fetch
+from hwbench.export_cache import CacheEntry, cache_root, fetch
+from hwbench.packages import package_version
 from hwbench.workloads.base import Workload
 
 OPSET = 18
@@ -92,10 +92,3 @@ def model_files(workload: Workload) -> list[tuple[str, int, int]]:
         return []
     files = sorted(p for p in Path(path).rglob("*") if p.is_file())
     return [(str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-
-
-def package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None

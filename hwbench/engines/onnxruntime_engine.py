@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.engines.base import Engine, Inputs, Session, Spec, cast_inputs
 from hwbench.engines.onnx_export import OPSET, OUTPUT_NAME, exported, input_names
 from hwbench.engines.ort_settings import PROVIDERS, OrtSettings, Provider
 from hwbench.workloads.base import Workload
@@ -140,17 +140,11 @@ class OnnxRuntime(Engine):
             return (False, BF16_REASON)
         return device.supports_dtype(dtype)
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: tuple[torch.Tensor, ...] | None = None,
-    ) -> Session:
-        settings = OrtSettings.parse(options)
-        session = OrtSession(workload, device, dtype, settings, PROVIDERS[device.name])
+    def prepare(self, spec: Spec, example_inputs: Inputs | None = None) -> Session:
+        settings = OrtSettings.parse(spec.options)
+        session = OrtSession(
+            spec.workload, spec.device, spec.dtype, settings, PROVIDERS[spec.device.name]
+        )
         if example_inputs is not None:
             session.open(example_inputs, "prepare")
         return session

@@ -3,7 +3,8 @@
 Provider options from onnxruntime's docs: CUDA (execution-providers/CUDA-ExecutionProvider:
 `device_id`, `user_compute_stream`) and CANN (execution-providers/community-maintained/
 CANN-ExecutionProvider: `device_id`, `precision_mode`, `enable_cann_graph`, ...). CANN's
-default precision_mode, force_fp16, runs float32 models in float16 (REFERENCE.md), so hwbench
+default precision_mode, force_fp16, runs float32 models in float16 (the CANN provider's page,
+`precision_mode`), so hwbench
 asks for must_keep_origin_dtype: the case's dtype is the dtype computed.
 """
 

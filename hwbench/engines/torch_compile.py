@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session
+from hwbench.engines.base import Engine, Inputs, Session, Spec
 from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
 from hwbench.engines.transforms import ModelOptions
 from hwbench.kernels.base import inductor_toolchain
@@ -122,39 +122,22 @@ class TorchCompile(Engine):
             return (False, why)
         return inductor_toolchain(device.name)
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: tuple[torch.Tensor, ...] | None = None,
-    ) -> Session:
-        settings = CompileSettings.parse(options, device.name)
-        transforms = ModelOptions.parse(options, device.name)
-        model = transforms.build(workload, device, dtype)
-        session = CompiledSession(model, device, dtype, settings, transforms.precision)
+    def prepare(self, spec: Spec, example_inputs: Inputs | None = None) -> Session:
+        settings = CompileSettings.parse(spec.options, spec.device.name)
+        transforms = ModelOptions.parse(spec.options, spec.device.name)
+        model = transforms.build(spec.workload, spec.device, spec.dtype)
+        session = CompiledSession(model, spec.device, spec.dtype, settings, transforms.precision)
         if example_inputs is not None:
             session.run(session.place(example_inputs))
-            device.synchronize()
+            spec.device.synchronize()
             session.compiled_in = "prepare"
         return session
 
-    def prepare_generator(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        batch: int,
-        max_len: int,
-    ) -> Generator:
+    def prepare_generator(self, spec: Spec, batch: int, max_len: int) -> Generator:
         """Prefill and decode compiled on the first generation (counted in first_run_s)."""
-        settings = CompileSettings.parse(options, device.name)
-        transforms = ModelOptions.parse(options, device.name)
-        model = transforms.build(workload, device, dtype)
+        settings = CompileSettings.parse(spec.options, spec.device.name)
+        transforms = ModelOptions.parse(spec.options, spec.device.name)
+        model = transforms.build(spec.workload, spec.device, spec.dtype)
         return TorchGenerator(
-            model, device, batch, max_len, settings.compile_kwargs(), transforms.precision
+            model, spec.device, batch, max_len, settings.compile_kwargs(), transforms.precision
         )

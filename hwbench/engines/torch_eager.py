@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Engine, Session
+from hwbench.engines.base import Engine, Inputs, Session, Spec
 from hwbench.engines.transforms import ModelOptions
 from hwbench.llm.generation import Generator, TorchGenerator
-from hwbench.workloads.base import Workload
 
 
 class EagerSession(Session):
@@ -40,29 +39,12 @@ class TorchEager(Engine):
         """Raise UsageError, naming the valid values, for a bad option value."""
         ModelOptions.parse(options, device)
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: tuple[torch.Tensor, ...] | None = None,
-    ) -> Session:
-        settings = ModelOptions.parse(options, device.name)
-        model = settings.build(workload, device, dtype)
-        return EagerSession(model, device, dtype, settings.precision)
+    def prepare(self, spec: Spec, example_inputs: Inputs | None = None) -> Session:
+        settings = ModelOptions.parse(spec.options, spec.device.name)
+        model = settings.build(spec.workload, spec.device, spec.dtype)
+        return EagerSession(model, spec.device, spec.dtype, settings.precision)
 
-    def prepare_generator(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        batch: int,
-        max_len: int,
-    ) -> Generator:
-        settings = ModelOptions.parse(options, device.name)
-        model = settings.build(workload, device, dtype)
-        return TorchGenerator(model, device, batch, max_len, precision=settings.precision)
+    def prepare_generator(self, spec: Spec, batch: int, max_len: int) -> Generator:
+        settings = ModelOptions.parse(spec.options, spec.device.name)
+        model = settings.build(spec.workload, spec.device, spec.dtype)
+        return TorchGenerator(model, spec.device, batch, max_len, precision=settings.precision)

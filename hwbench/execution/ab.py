@@ -102,7 +102,7 @@ class WorkerArm:
 
     def finish_load(self) -> None:
         reply = self._reply(None)
-        if not reply.get("timed", True):
+        if not reply["timed"]:
             record = CaseRecord.from_json(reply["record"])
             if record.status == "skipped":
                 raise UsageError(f"arm {self.name} cannot run its case: {record.reason}")

@@ -83,7 +83,7 @@ def _load(member: _Member, timeout_s: float, preload: tuple[str, ...], finish: F
         finish(member.case, member.case.outcome("failed", died.reason))
         return
     reply = _ask(member, {"op": "load", "case": member.case.to_json()}, timeout_s)
-    if "record" in reply and not reply.get("timed"):
+    if "record" in reply:  # it ended as it loaded, or failed
         _end(member, reply["record"], finish)
 
 

@@ -5,9 +5,8 @@ and is the client; the pytest plugin calls `CaseWorker` in its own process).
 Messages are JSON objects. Requests and their replies:
   {"op": "load", "case": CASE}  ->  {"ok": true, "timed": false, "record": RECORD} when the case
       ended while loading (skipped, failed parity, --check-only, or a scenario that measures
-      itself to the end: generate, serve), else {"ok": true, "timed": true, "loops": L,
-      "record": RECORD} once prepared, parity-checked, warmed up and calibrated (the record so
-      far; A/B reads its key)
+      itself to the end: generate, serve), else {"ok": true, "timed": true, "loops": L} once
+      prepared, parity-checked, warmed up and calibrated (L: steps per sample)
   {"op": "slice"}  ->  {"ok": true, "done": BOOL} after timing the next slice of samples
   {"op": "finish"}  ->  {"ok": true, "record": RECORD} from the slices taken
   {"op": "time", "count": N, "loops": L}  ->  {"ok": true, "samples_ns": [...]} (A/B blocks)
@@ -71,8 +70,7 @@ class CaseWorker:
         if isinstance(started, CaseRecord):
             return {"timed": False, "record": started.to_json()}
         self.timing = started
-        record = case.outcome("ok", "").to_json()
-        return {"timed": True, "loops": started.loops, "record": record}
+        return {"timed": True, "loops": started.loops}
 
     def answer(self, message: dict[str, Any]) -> dict[str, Any]:
         """The reply to one request (not "quit")."""

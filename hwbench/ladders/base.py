@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
 from hwbench.config import Target
-from hwbench.errors import unknown_choice
-
-NOT_LADDERS = {"base", "transforms"}
+from hwbench.registry import choose, package_modules
 
 
 @dataclass(frozen=True)
@@ -41,18 +37,9 @@ class Ladder:
 @cache
 def ladders() -> dict[str, Ladder]:
     """device -> Ladder: each module of hwbench.ladders exports `LADDER`; the file registers."""
-    package = importlib.import_module("hwbench.ladders")
-    found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name not in NOT_LADDERS:
-            ladder = importlib.import_module(f"{package.__name__}.{info.name}").LADDER
-            found[ladder.device] = ladder
-    return found
+    return {module.LADDER.device: module.LADDER for module in package_modules("hwbench.ladders")}
 
 
 def ladder_for(device: str) -> Ladder:
     """The ladder of `device`, or a UsageError listing the devices that have one."""
-    found = ladders()
-    if device not in found:
-        raise unknown_choice("device with a ladder", device, list(found))
-    return found[device]
+    return choose("device with a ladder", device, ladders())

@@ -28,7 +28,8 @@ LADDER = Ladder(
             "int8 weights per channel, activations quantized per step "
             "(torch.ao.quantization.quantize_dynamic on nn.Linear, MoE routers kept); it takes "
             "float32 activations, so this rung runs fp32 eager with the fused kernels",
-            source="REFERENCE.md: quantize_dynamic still works in torch 2.13",
+            source="pytorch.org/docs/stable/quantization.html: dynamic quantization "
+            "(torch.ao.quantization.quantize_dynamic)",
         ),
         Rung(
             "onnxruntime",

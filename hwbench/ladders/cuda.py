@@ -1,5 +1,5 @@
-"""The CUDA ladder (REFERENCE.md, "The CUDA ladder"): fp32 eager -> bf16 -> SDPA / flash
-attention -> fused kernels -> torch.compile -> CUDA graphs -> int8 weights."""
+"""The CUDA ladder: fp32 eager -> bf16 -> SDPA / flash attention -> fused kernels ->
+torch.compile -> CUDA graphs -> int8 weights, each rung citing the PyTorch page of its API."""
 
 from hwbench.ladders.base import Ladder, Rung
 

@@ -1,5 +1,5 @@
-"""The Ascend NPU ladder (REFERENCE.md, "What optimizing for Ascend involves"), written from
-torch_npu's, torchair's and vllm-ascend's documentation; it runs where torch_npu and an NPU
+"""The Ascend NPU ladder, written from torch_npu's (gitee.com/ascend/pytorch), torchair's and
+vllm-ascend's documentation, each rung citing its page; it runs where torch_npu and an NPU
 exist and is listed as skipped, with the reason, elsewhere.
 
 fp16 rather than bf16: bf16 needs an A2 (910B) or newer, fp16 runs on every Ascend part.

@@ -2,7 +2,7 @@
 very weights the PyTorch engines run: `config.json`, `model.safetensors`, and a byte-level BPE
 tokenizer trained here on text drawn from the seed (nothing is downloaded).
 
-Directories are cached by a hash of what they depend on (hwbench.engines.export_cache), so a
+Directories are cached by a hash of what they depend on (hwbench.export_cache), so a
 second case, a server and vLLM's own benchmark all read the same files.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from hwbench.engines.export_cache import CacheEntry, cache_root, fetch
 from hwbench.errors import UsageError
+from hwbench.export_cache import CacheEntry, cache_root, fetch
 from hwbench.workloads.base import Workload
 
 FORMAT_VERSION = 1  # bump when the files written here change

@@ -39,26 +39,20 @@ def run_load(
 ) -> tuple[list[RequestResult], float]:
     """Send `prompts` at Poisson offsets; results in prompt order and the seconds from the
     first send to the last completion."""
-    return asyncio.run(
-        run_load_async(
-            base_url, model, prompts, output_len, request_rate, burstiness, seed, request_timeout_s
-        )
-    )
+    offsets = poisson_arrivals(len(prompts), request_rate, burstiness, seed)
+    timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+    return asyncio.run(_send_at(base_url, model, prompts, offsets, output_len, timeout))
 
 
-async def run_load_async(
+async def _send_at(
     base_url: str,
     model: str,
     prompts: Sequence[Prompt],
+    offsets: Sequence[float],
     output_len: int,
-    request_rate: float,
-    burstiness: float = 1.0,
-    seed: int = 0,
-    request_timeout_s: float = 600,
+    timeout: aiohttp.ClientTimeout,
 ) -> tuple[list[RequestResult], float]:
-    """`run_load` inside a running event loop."""
-    offsets = poisson_arrivals(len(prompts), request_rate, burstiness, seed)
-    timeout = aiohttp.ClientTimeout(total=request_timeout_s)
+    """Each prompt sent `offsets` seconds after the first, in one client session."""
     connector = aiohttp.TCPConnector(limit=0)  # no cap on concurrent connections, as vLLM's
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         start = time.perf_counter()

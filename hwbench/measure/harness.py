@@ -1,4 +1,5 @@
-"""Warm-up, loop calibration, the timing loop and its adaptive stopping rule (DESIGN.md s.4).
+"""Warm-up, loop calibration, the timing loop and its adaptive stopping rule (README, "How it
+measures").
 
 A case can be measured in one go (`measure`) or in slices (`Sampler`) that the runner takes
 in turns with other cases' slices, so that each case's samples come from several moments of

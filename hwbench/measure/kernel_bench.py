@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, replace
 from statistics import median
 
 from hwbench.backends.base import DTYPES, Device
-from hwbench.backends.peaks import Peak
+from hwbench.backends.peaks import Peak, bound_at
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.kernels.base import Kernel, Variant, rel_l2
+from hwbench.kernels.base import Kernel, Variant
 from hwbench.measure.harness import HarnessConfig, measure
+from hwbench.measure.parity import rel_l2
 
 SHAPES = ("small", "large")
 FALLBACK_RIDGE = 10.0  # FLOP/byte: compute-bound above it when the device has no peak
@@ -69,7 +70,7 @@ def bound_of(flops: float, moved: float, peak: Peak | None) -> str:
     ridge = FALLBACK_RIDGE
     if peak is not None and peak.flops_per_s and peak.bytes_per_s:
         ridge = peak.flops_per_s / peak.bytes_per_s
-    return "compute" if flops / moved >= ridge else "memory"
+    return bound_at(flops / moved, ridge)
 
 
 def add_rates(row: Row, peak: Peak | None) -> Row:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from hwbench.analysis.compare import target_label
+from hwbench.case import target_label
 from hwbench.reporting import plots
 
 Docs = list[tuple[str, dict[str, Any]]]  # (name, result document)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hwbench.analysis.compare import target_label
+from hwbench.case import target_label
 from hwbench.errors import UsageError
 from hwbench.measure.stats import latency_ms
 from hwbench.results import store

@@ -9,8 +9,10 @@ from string import Template
 from typing import Any
 
 from hwbench import __version__
-from hwbench.analysis.compare import Cell, arms, case_label, comparison, target_label
+from hwbench.analysis.compare import Cell, arms, comparison
+from hwbench.case import case_label, target_label
 from hwbench.reporting.charts import charts
+from hwbench.reporting.vocabulary import markdown_table
 
 Docs = list[tuple[str, dict[str, Any]]]  # (name, result document)
 DEFINITIONS = (
@@ -199,20 +201,16 @@ def html_report(documents: Docs, title: str) -> str:
 def markdown_report(documents: Docs, title: str) -> str:
     """A Markdown summary: environment, the results table, the comparison."""
 
-    def table(head: tuple[str, ...] | list[str], rows: list[list[str]]) -> list[str]:
-        cells = [list(head), ["---"] * len(head), *rows]
-        return ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
-
     header, rows = comparison_rows(documents)
     lines = [
         f"# {title}",
         "",
         "## Environment",
         "",
-        *table(ENV_HEADER, environment_rows(documents)),
+        *markdown_table(ENV_HEADER, environment_rows(documents)),
     ]
-    lines += ["", "## Results", "", *table(CASE_HEADER, case_rows(documents))]
+    lines += ["", "## Results", "", *markdown_table(CASE_HEADER, case_rows(documents))]
     if rows:
-        lines += ["", "## Backend against backend", "", *table(header, rows)]
+        lines += ["", "## Backend against backend", "", *markdown_table(header, rows)]
     lines += ["", "Definitions: " + " ".join(f"**{t}**: {d}" for t, d in DEFINITIONS)]
     return "\n".join(lines) + "\n"

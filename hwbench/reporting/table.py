@@ -7,9 +7,9 @@ from typing import Any
 
 from rich.table import Table
 
-from hwbench.analysis.compare import llm_suffix
+from hwbench.case import case_label, target_label
+from hwbench.reporting.vocabulary import styled
 
-STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "yellow"}
 COLUMNS = (
     "case",
     "target",
@@ -36,23 +36,12 @@ def roofline_cell(roofline: dict[str, Any]) -> str:
     return f"{roofline[basis]['pct_of_roof']:.3g}% {roofline['bound']} ({basis})"
 
 
-def case_label(key: dict[str, Any]) -> str:
-    """workload/size scenario batch, with token counts and request rate for LLM cases."""
-    return f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}" + llm_suffix(key)
-
-
 def case_row(case: dict[str, Any]) -> list[str]:
     key, status = case.key, case.status
     head = [
         case_label(key),
-        " ".join(
-            [
-                f"{key['engine']}@{key['device']}",
-                key["dtype"],
-                *(f"{k}={v}" for k, v in key["options"].items()),
-            ]
-        ),
-        f"[{STATUS_STYLE[status]}]{status}[/]",
+        target_label(key),
+        styled(status),
     ]
     if case.metrics is None:  # failed, skipped, or --check-only
         parity = (case.parity or {}).get("rel_l2")

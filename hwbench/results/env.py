@@ -7,7 +7,6 @@ import platform
 import socket
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import psutil
 
 from hwbench import __version__
 from hwbench.backends.cpu import cpu_model
+from hwbench.packages import package_version
 
 # Packages whose version changes a number; absent ones are recorded as None.
 PACKAGES = (
@@ -37,13 +37,7 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 def package_versions() -> dict[str, str | None]:
     """Installed version of each package that can change a result."""
-    found: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
+    return {name: package_version(name) for name in PACKAGES}
 
 
 def git_state(root: Path = SOURCE_ROOT) -> dict[str, Any]:

@@ -10,16 +10,14 @@ one go. A new scenario is one file here; no engine changes for it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from hwbench.backends.base import Device
 from hwbench.case import Case
+from hwbench.config import Suite, Target
+from hwbench.engines.base import Engine
 from hwbench.results.record import CaseRecord
 from hwbench.workloads.base import Workload
-
-if TYPE_CHECKING:  # annotations only: a scenario is handed its engine and device
-    from hwbench.backends.base import Device
-    from hwbench.config import Suite, Target
-    from hwbench.engines.base import Engine
 
 
 class Timing(ABC):

@@ -13,7 +13,7 @@ from hwbench.analysis.roofline import for_decode
 from hwbench.backends.base import Device
 from hwbench.case import Case
 from hwbench.config import Suite, Target
-from hwbench.engines.base import Engine
+from hwbench.engines.base import Engine, Spec
 from hwbench.errors import UsageError
 from hwbench.llm.generation import measure_generations, prompt_ids
 from hwbench.llm.metrics import (
@@ -68,10 +68,8 @@ class Generate(DecoderScenario):
         expected = reference(workload, prompts, output_len)
 
         start = time.perf_counter()
-        generator = engine.prepare_generator(
-            workload, device, target.dtype, target.engine_options,
-            batch=case.batch, max_len=prompt_len + output_len,
-        )  # fmt: skip
+        spec = Spec(workload, device, target.dtype, target.engine_options)
+        generator = engine.prepare_generator(spec, case.batch, prompt_len + output_len)
         record = CaseRecord(
             key=key,
             status="ok",

@@ -15,7 +15,7 @@ import torch
 from hwbench.backends.base import Device
 from hwbench.case import Case
 from hwbench.config import Suite, Target
-from hwbench.engines.base import Engine
+from hwbench.engines.base import Engine, Spec
 from hwbench.llm.checkpoint import checkpoint_dir
 from hwbench.llm.metrics import case_metrics, parse_slos, summarize_requests
 from hwbench.llm.reference import reference
@@ -60,10 +60,8 @@ class Serve(DecoderScenario):
         )
         checked = prompts.parity_ids
         start = time.perf_counter()
-        serving = engine.serve(
-            workload, device, target.dtype, target.engine_options,
-            max_len=prompt_len + output_len, log_path=log,
-        )  # fmt: skip
+        spec = Spec(workload, device, target.dtype, target.engine_options)
+        serving = engine.serve(spec, prompt_len + output_len, log)
         with serving as endpoint:
             record = replace(
                 record,

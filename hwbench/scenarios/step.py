@@ -13,7 +13,7 @@ import torch
 from hwbench.analysis.roofline import for_case
 from hwbench.backends.base import Device
 from hwbench.case import Case
-from hwbench.engines.base import Engine, Session, cast_inputs
+from hwbench.engines.base import Engine, Session, Spec, cast_inputs
 from hwbench.measure import parity
 from hwbench.measure.harness import Measurement, Sampler, timed_loop
 from hwbench.measure.stats import latency_ms
@@ -48,9 +48,8 @@ class StepScenario(Scenario):
         reference = reference_output(workload, inputs)  # first, so its model is freed before ours
 
         start = time.perf_counter()
-        session = engine.prepare(
-            workload, device, target.dtype, target.engine_options, example_inputs=inputs
-        )
+        spec = Spec(workload, device, target.dtype, target.engine_options)
+        session = engine.prepare(spec, example_inputs=inputs)
         prepare_s = time.perf_counter() - start
         placed = session.place(inputs)
         timer = device.timer()

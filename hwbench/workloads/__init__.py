@@ -6,13 +6,12 @@ from pathlib import Path
 
 from hwbench.registry import lookup, plugins
 from hwbench.workloads.base import Workload
+from hwbench.workloads.hf import HFModel
 
 
 def make_workload(name: str, size: str, seed: int = 0, model_path: str | None = None) -> Workload:
     """The workload `name` at `size`; with `model_path`, the user's Hugging Face model."""
     if model_path is not None:
-        from hwbench.workloads.hf import HFModel
-
         return HFModel(size, seed, path=Path(model_path))
     return lookup("workloads", name)(size, seed)
 

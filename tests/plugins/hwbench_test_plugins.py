@@ -13,10 +13,8 @@ from typing import Any
 
 import torch
 
-from hwbench.backends.base import Device
-from hwbench.engines.base import Session
+from hwbench.engines.base import Session, Spec
 from hwbench.engines.torch_eager import EagerSession, TorchEager
-from hwbench.workloads.base import Workload
 
 
 class MisbehavingEngine(TorchEager):
@@ -25,17 +23,9 @@ class MisbehavingEngine(TorchEager):
 
     name = None  # not an engine itself (the registry takes classes whose name is a string)
 
-    def prepare(
-        self,
-        workload: Workload,
-        device: Device,
-        dtype: str,
-        options: dict[str, str],
-        *,
-        example_inputs: Any = None,
-    ) -> Session:
+    def prepare(self, spec: Spec, example_inputs: Any = None) -> Session:
         self.misbehave()
-        return self.wrap(super().prepare(workload, device, dtype, options))
+        return self.wrap(super().prepare(spec))
 
     def misbehave(self) -> None:
         pass

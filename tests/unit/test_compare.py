@@ -10,13 +10,12 @@ import pytest
 from hwbench.analysis.compare import (
     Ratio,
     arms,
-    case_label,
     check_arms,
     comparison,
     paired_ratio,
     ratio_of_medians,
-    target_label,
 )
+from hwbench.case import case_label, target_label
 from hwbench.errors import UsageError
 from hwbench.results import store
 from hwbench.results.record import CaseRecord

@@ -8,6 +8,7 @@ import torch
 from hwbench.backends.cpu import CPU
 from hwbench.backends.cuda import Cuda
 from hwbench.backends.npu import Npu
+from hwbench.engines.base import Spec
 from hwbench.engines.onnxruntime_engine import OnnxRuntime
 from hwbench.engines.ort_settings import PROVIDERS, OrtSettings
 from hwbench.errors import UsageError
@@ -26,7 +27,9 @@ def cache_dir(tmp_path, monkeypatch):
 
 def check_parity(workload, dtype="fp32", device=None, options=None, **prepare):
     inputs = workload.inputs(1, seed=1)
-    session = OnnxRuntime().prepare(workload, device or CPU(), dtype, options or {}, **prepare)
+    session = OnnxRuntime().prepare(
+        Spec(workload, device or CPU(), dtype, options or {}), **prepare
+    )
     output = session.run(session.place(inputs))
     with torch.inference_mode():
         expected = workload.build()(*inputs)

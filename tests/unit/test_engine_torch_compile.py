@@ -10,6 +10,7 @@ import torch
 
 from hwbench.backends.cpu import CPU
 from hwbench.backends.cuda import Cuda
+from hwbench.engines.base import Spec
 from hwbench.engines.compile_settings import CompileSettings
 from hwbench.engines.torch_compile import TorchCompile
 from hwbench.errors import UsageError
@@ -35,7 +36,7 @@ def reference(workload, inputs):
 
 
 def run_once(workload, inputs, options=None, **prepare):
-    session = TorchCompile().prepare(workload, CPU(), "fp32", options or {}, **prepare)
+    session = TorchCompile().prepare(Spec(workload, CPU(), "fp32", options or {}), **prepare)
     return session, session.run(session.place(inputs))
 
 

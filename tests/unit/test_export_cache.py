@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hwbench.engines import export_cache
-from hwbench.engines.export_cache import cache_root, fetch, verify
+from hwbench import export_cache
+from hwbench.engines.base import Spec
 from hwbench.engines.onnx_export import key_parts
+from hwbench.export_cache import cache_root, fetch, verify
 from hwbench.workloads import make_workload
 
 PARTS = {"workload": "w", "input_shapes": [[1, 4]]}
@@ -105,7 +106,7 @@ def prepare_llama() -> tuple[float, dict]:
     workload = make_workload("llama", "tiny")
     inputs = workload.inputs(1)
     start = time.perf_counter()
-    session = OnnxRuntime().prepare(workload, CPU(), "fp32", {}, example_inputs=inputs)
+    session = OnnxRuntime().prepare(Spec(workload, CPU()), example_inputs=inputs)
     elapsed = time.perf_counter() - start
     session.run(session.place(inputs))
     return elapsed, session.details()

@@ -6,8 +6,9 @@ import torch
 
 from hwbench.backends.cpu import CPU
 from hwbench.errors import UsageError
-from hwbench.kernels.base import TORCH_DEVICES, rel_l2
+from hwbench.kernels.base import TORCH_DEVICES
 from hwbench.kernels.registry import kernels, lookup
+from hwbench.measure.parity import rel_l2
 from hwbench.registry import lookup as device
 
 CPU_DEVICE = CPU()

