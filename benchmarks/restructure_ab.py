@@ -35,7 +35,7 @@ BEFORE_COMMIT = "8176f75"
 CASES = [
     (w, s, b) for w in ("mlp", "bert", "llama") for s, b in (("latency", 1), ("throughput", 8))
 ]
-BLOCKS, PER_HALF = 16, 3
+BLOCKS, PER_HALF = 40, 3
 THRESHOLD, ALPHA = 0.05, 0.01
 
 
@@ -88,14 +88,9 @@ def measure(old_python: str) -> list[Outcome]:
                 arm.close()
         a, b = (float(np.median(pooled(blocks, name))) / 1e6 for name in ("a", "b"))
         label = f"{workload}/tiny {scenario} b{batch}"
-        outcomes.append(
-            (
-                label,
-                Outcome(label, "PASS", ratio=block_ratio(blocks), baseline_ms=a, candidate_ms=b),
-            )
-        )
-    judge([o for _, o in outcomes], RatioGate(field="per-block min", threshold=THRESHOLD), ALPHA)
-    return outcomes
+        ratio = block_ratio(blocks)
+        outcomes.append(Outcome(label, "PASS", ratio=ratio, baseline_ms=a, candidate_ms=b))
+    return judge(outcomes, RatioGate(field="per-block min", threshold=THRESHOLD), ALPHA)
 
 
 def main() -> None:
