@@ -11,7 +11,7 @@ from typing import Any
 
 from hwbench.backends.base import DTYPES, Device
 from hwbench.backends.peaks import Peak, bound_at, datasheet_for
-from hwbench.workloads.base import Workload
+from hwbench.workloads.base import KVCacheDecoder, Workload
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -96,7 +96,7 @@ def for_decode(
 ) -> dict[str, Any] | None:
     """The roofline block of one decode step (one token per sequence attending to `context`
     positions) over the median TPOT; None for workloads without decode counts."""
-    if not hasattr(workload, "decode_flops"):
+    if not isinstance(workload, KVCacheDecoder):
         return None
     chip = datasheet_for(device.info()["name"])
     return {

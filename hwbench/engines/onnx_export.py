@@ -19,7 +19,7 @@ from hwbench.backends.base import DTYPES
 from hwbench.engines.base import cast_inputs
 from hwbench.export_cache import CacheEntry, cache_root, fetch
 from hwbench.packages import package_version
-from hwbench.workloads.base import Workload
+from hwbench.workloads.base import UserModel, Workload
 
 OPSET = 18
 MODEL_FILE = "model.onnx"  # its weights go beside it in model.onnx.data (external data)
@@ -87,8 +87,8 @@ def source_digest(workload: Workload) -> str:
 
 def model_files(workload: Workload) -> list[tuple[str, int, int]]:
     """(name, bytes, mtime_ns) of the files of a workload read from a directory (`--model`)."""
-    path = getattr(workload, "path", None)
-    if path is None or not Path(path).is_dir():
+    if not isinstance(workload, UserModel) or not Path(workload.path).is_dir():
         return []
+    path = workload.path
     files = sorted(p for p in Path(path).rglob("*") if p.is_file())
     return [(str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]

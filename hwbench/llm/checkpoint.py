@@ -17,7 +17,7 @@ import torch
 
 from hwbench.errors import UsageError
 from hwbench.export_cache import CacheEntry, cache_root, fetch
-from hwbench.workloads.base import Workload
+from hwbench.workloads.base import HFExportable, UserModel, Workload
 
 FORMAT_VERSION = 1  # bump when the files written here change
 BOS, EOS = "<|begin_of_text|>", "<|end_of_text|>"  # ids 0 and 1 of every tokenizer made here
@@ -27,10 +27,10 @@ SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + list("aeiou
 
 def exportable(workload: Workload) -> tuple[bool, str]:
     """Whether `workload` can be saved as a Hugging Face checkpoint, and why not."""
-    if getattr(workload, "path", None) is not None:
+    if isinstance(workload, UserModel):
         return True, ""  # the user's own directory is the checkpoint
     why = f"workload {workload.name} has no Hugging Face architecture to save as"
-    if not hasattr(workload, "hf_config_dict"):
+    if not isinstance(workload, HFExportable):
         return False, why
     try:
         workload.hf_config_dict()
@@ -41,9 +41,8 @@ def exportable(workload: Workload) -> tuple[bool, str]:
 
 def checkpoint_dir(workload: Workload) -> CacheEntry:
     """The workload's Hugging Face directory, exported once per (workload, size, seed, config)."""
-    path = getattr(workload, "path", None)
-    if path is not None:
-        return CacheEntry(Path(path), "user model", 0.0)
+    if isinstance(workload, UserModel):
+        return CacheEntry(Path(workload.path), "user model", 0.0)
     ok, why = exportable(workload)
     if not ok:
         raise UsageError(why)

@@ -20,7 +20,7 @@ import torch
 from hwbench.backends.base import Device
 from hwbench.measure.harness import HarnessConfig, Measurement, stop_reason
 from hwbench.measure.stats import relative_ci_halfwidth
-from hwbench.workloads.base import Workload, generator
+from hwbench.workloads.base import KVCacheDecoder, Workload, generator, text_config
 
 
 @dataclass
@@ -58,16 +58,14 @@ class Generator(ABC):
 
 def can_generate(workload: Workload) -> tuple[bool, str]:
     """Whether the PyTorch engines can generate with `workload` (a decoder with a KV cache)."""
-    if workload.family != "decoder" or not hasattr(workload, "make_model"):
+    if workload.family != "decoder" or not isinstance(workload, KVCacheDecoder):
         return False, f"workload {workload.name} has no KV-cache decoder for the torch engines"
     return True, ""
 
 
 def prompt_ids(workload: Workload, batch: int, prompt_len: int, seed: int) -> torch.Tensor:
     """(batch, prompt_len) token ids drawn from `seed` over the whole vocabulary."""
-    vocab = workload.config.vocab_size if hasattr(workload.config, "vocab_size") else None
-    if vocab is None:
-        vocab = workload.text.vocab_size  # the hf workload: the user's config
+    vocab = text_config(workload).vocab_size
     return torch.randint(0, vocab, (batch, prompt_len), generator=generator(seed))
 
 

@@ -9,7 +9,7 @@ import torch
 
 from hwbench.backends.cpu import CPU
 from hwbench.llm.generation import TorchGenerator, logprobs_of_prompt
-from hwbench.workloads.base import Workload
+from hwbench.workloads.base import KVCacheDecoder, Workload
 
 
 def reference(workload: Workload, prompts: torch.Tensor, output_len: int) -> dict[str, Any]:
@@ -17,7 +17,7 @@ def reference(workload: Workload, prompts: torch.Tensor, output_len: int) -> dic
     model = workload.build()
     with torch.inference_mode():
         logprobs = logprobs_of_prompt(model(prompts), prompts)
-        if hasattr(model, "new_cache"):
+        if isinstance(workload, KVCacheDecoder):
             tokens = TorchGenerator(model, CPU(), len(prompts), prompts.shape[1] + output_len)
             greedy = tokens.generate(prompts, output_len).tokens
         else:  # the user's own model: recompute the whole sequence per token

@@ -27,7 +27,7 @@ from hwbench.llm.reference import reference
 from hwbench.measure import parity
 from hwbench.results.record import NOT_CHECKED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.base import Scenario
-from hwbench.workloads.base import Workload
+from hwbench.workloads.base import Workload, text_config
 
 # (prompt tokens, output tokens) per size
 DEFAULT_LENGTHS: dict[str, tuple[int, int]] = {
@@ -142,5 +142,4 @@ def lengths(workload: Workload, prompt_len: int | None, output_len: int | None) 
 
 
 def max_positions(workload: Workload) -> int | None:
-    config = getattr(workload, "text", workload.config)  # the hf workload: the user's config
-    return getattr(config, "max_position_embeddings", None)
+    return getattr(text_config(workload), "max_position_embeddings", None)

@@ -19,7 +19,6 @@ from hwbench.engines.base import Engine, Spec
 from hwbench.llm.checkpoint import checkpoint_dir
 from hwbench.llm.metrics import case_metrics, parse_slos, summarize_requests
 from hwbench.llm.reference import reference
-from hwbench.llm.serve_client import prompt_logprobs, run_load
 from hwbench.llm.text_prompts import serve_prompts
 from hwbench.measure import parity
 from hwbench.results.logs import log_path
@@ -48,6 +47,10 @@ class Serve(DecoderScenario):
     def start(self, case: Case, workload: Workload, device: Device, engine: Engine) -> CaseRecord:
         """Start the server, check parity through it, warm it up, then send the case's
         requests at its rate; the server is stopped on every path and its log kept."""
+        # Late, by name: the client needs aiohttp, which comes with the vllm extras only, and
+        # every scenario module is imported to list the scenarios.
+        from hwbench.llm.serve_client import prompt_logprobs, run_load
+
         target = case.parsed_target
         prompt_len, output_len = case.prompt_len, case.output_len
         assert prompt_len is not None and output_len is not None, "a decoder case has lengths"

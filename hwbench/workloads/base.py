@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -95,3 +96,38 @@ def init_weights(model: nn.Module, seed: int, std: float = 0.02) -> nn.Module:
 def param_count(model: nn.Module) -> int:
     """Number of parameters of `model`."""
     return sum(p.numel() for p in model.parameters())
+
+
+@runtime_checkable
+class KVCacheDecoder(Protocol):
+    """A decoder hwbench builds itself, with a KV cache the torch engines generate with, and
+    FLOP / byte counts of one decode step (llama, moe)."""
+
+    def make_model(self) -> nn.Module: ...
+
+    def decode_flops(self, batch: int, context: int) -> int: ...
+
+    def decode_bytes(self, batch: int, context: int, dtype_bytes: int) -> int: ...
+
+
+@runtime_checkable
+class HFExportable(Protocol):
+    """A workload that can save itself as a Hugging Face checkpoint (vLLM and the serve
+    scenario load that); `hf_config_dict` raises NotImplementedError where it has no form."""
+
+    def hf_config_dict(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class UserModel(Protocol):
+    """A user's own Hugging Face directory (`--model PATH`): the directory is the checkpoint,
+    and `text` is its text model's config."""
+
+    path: Path
+    text: Any
+
+
+def text_config(workload: Workload) -> Any:
+    """The config holding a text model's vocabulary and positions: the user's text config for
+    their own directory, else the workload's own."""
+    return workload.text if isinstance(workload, UserModel) else workload.config
