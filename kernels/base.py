@@ -141,6 +141,24 @@ def compiled(reference: Callable[..., Tensor], note: str = "") -> Variant:
     return Variant("compiled", fn, devices=INDUCTOR_DEVICES, requires=inductor, note=note)
 
 
+def elementwise_kernel(
+    name: str,
+    doc: str,
+    shapes: dict[str, Dims],
+    functions: tuple[Callable, Callable, Callable],
+    fused: Variant,
+    *more: Variant,
+    eager_note: str = "the reference math, unfused ops",
+) -> Kernel:
+    """A kernel of one pass over its tensors (rmsnorm, swiglu, rope), from its `functions`
+    (make, reference, counts): the reference in the input dtype ("eager"), `fused`, the
+    reference through torch.compile, then `more` (alternatives, the NPU's operator)."""
+    make, reference, counts = functions
+    eager = Variant("eager", in_dtype(reference), note=eager_note)
+    variants = (eager, fused, compiled(reference), *more)
+    return Kernel(name, doc, shapes, make, reference, counts, variants)
+
+
 def torch_npu_ready(device: Device) -> tuple[bool, str]:
     """Whether torch_npu imports and an NPU is there (the npu device's own check)."""
     return device.available()

@@ -7,11 +7,9 @@ import torch.nn.functional as F
 
 from hwbench.kernels.base import (
     Dims,
-    Kernel,
     Tensor,
     Variant,
-    compiled,
-    in_dtype,
+    elementwise_kernel,
     npu_variant,
     randn,
 )
@@ -47,23 +45,17 @@ def npu_rms_norm(x: Tensor, weight: Tensor, eps: float) -> Tensor:
 
 
 KERNELS = (
-    Kernel(
-        name="rmsnorm",
-        doc=__doc__.splitlines()[0],
-        shapes={"small": {"T": 64, "H": 256}, "large": {"T": 4096, "H": 4096}},  # 64 MiB fp32
-        make=make,
-        reference=reference,
-        counts=counts,
-        variants=(
-            Variant("eager", in_dtype(reference), note="the reference math, unfused ops"),
-            Variant("fused", fused, note="torch.nn.functional.rms_norm"),
-            compiled(reference),
-            npu_variant(
-                "npu_rms_norm",
-                npu_rms_norm,
-                "torch_npu.npu_rms_norm(x, gamma, epsilon) -> (y, rstd); Ascend/op-plugin "
-                "docs/zh/custom_APIs/torch_npu/torch_npu-npu_rms_norm.md",
-            ),
+    elementwise_kernel(
+        "rmsnorm",
+        __doc__.splitlines()[0],
+        {"small": {"T": 64, "H": 256}, "large": {"T": 4096, "H": 4096}},  # 64 MiB fp32
+        (make, reference, counts),
+        Variant("fused", fused, note="torch.nn.functional.rms_norm"),
+        npu_variant(
+            "npu_rms_norm",
+            npu_rms_norm,
+            "torch_npu.npu_rms_norm(x, gamma, epsilon) -> (y, rstd); Ascend/op-plugin "
+            "docs/zh/custom_APIs/torch_npu/torch_npu-npu_rms_norm.md",
         ),
     ),
 )

@@ -8,11 +8,9 @@ from hwbench.kernels.base import (
     INDUCTOR_DEVICES,
     Compiled,
     Dims,
-    Kernel,
     Tensor,
     Variant,
-    compiled,
-    in_dtype,
+    elementwise_kernel,
     inductor,
     npu_variant,
     randn,
@@ -65,33 +63,28 @@ def npu_rotary_mul(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 
 
 KERNELS = (
-    Kernel(
-        name="rope",
-        doc=__doc__.splitlines()[0],
-        shapes={
+    elementwise_kernel(
+        "rope",
+        __doc__.splitlines()[0],
+        {
             "small": {"B": 1, "H": 4, "T": 16, "D": 32},
             "large": {"B": 4, "H": 32, "T": 1024, "D": 128},  # 64 MiB fp32
         },
-        make=make,
-        reference=reference,
-        counts=counts,
-        variants=(
-            Variant("eager", in_dtype(reference), note="the reference math (torch.cat)"),
-            Variant("no_cat", no_cat, note="halves updated in place with addcmul_"),
-            compiled(reference),
-            Variant(
-                "compiled_halves",
-                Compiled(halves),
-                devices=INDUCTOR_DEVICES,
-                requires=inductor,
-                note="torch.compile of `halves`: no rotate_half index arithmetic, vectorizes",
-            ),
-            npu_variant(
-                "npu_rotary_mul",
-                npu_rotary_mul,
-                "torch_npu.npu_rotary_mul(input, r1, r2, rotary_mode='half'); Ascend/op-plugin "
-                "docs/zh/custom_APIs/torch_npu/torch_npu-npu_rotary_mul.md",
-            ),
+        (make, reference, counts),
+        Variant("no_cat", no_cat, note="halves updated in place with addcmul_"),
+        Variant(
+            "compiled_halves",
+            Compiled(halves),
+            devices=INDUCTOR_DEVICES,
+            requires=inductor,
+            note="torch.compile of `halves`: no rotate_half index arithmetic, vectorizes",
         ),
+        npu_variant(
+            "npu_rotary_mul",
+            npu_rotary_mul,
+            "torch_npu.npu_rotary_mul(input, r1, r2, rotary_mode='half'); Ascend/op-plugin "
+            "docs/zh/custom_APIs/torch_npu/torch_npu-npu_rotary_mul.md",
+        ),
+        eager_note="the reference math (torch.cat)",
     ),
 )

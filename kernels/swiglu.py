@@ -7,11 +7,9 @@ import torch.nn.functional as F
 
 from hwbench.kernels.base import (
     Dims,
-    Kernel,
     Tensor,
     Variant,
-    compiled,
-    in_dtype,
+    elementwise_kernel,
     npu_variant,
     randn,
 )
@@ -45,23 +43,17 @@ def npu_swiglu(x: Tensor) -> Tensor:
 
 
 KERNELS = (
-    Kernel(
-        name="swiglu",
-        doc=__doc__.splitlines()[0],
-        shapes={"small": {"T": 64, "I": 256}, "large": {"T": 2048, "I": 4096}},  # 96 MiB fp32
-        make=make,
-        reference=reference,
-        counts=counts,
-        variants=(
-            Variant("eager", in_dtype(reference), note="the reference math, unfused ops"),
-            Variant("silu_mul", fused, note="F.silu(gate) * up, two kernels"),
-            compiled(reference),
-            npu_variant(
-                "npu_swiglu",
-                npu_swiglu,
-                "torch_npu.npu_swiglu(x, dim=-1): silu(a) * b for a, b = x.chunk(2, dim); "
-                "Ascend/op-plugin docs/zh/custom_APIs/torch_npu/torch_npu-npu_swiglu.md",
-            ),
+    elementwise_kernel(
+        "swiglu",
+        __doc__.splitlines()[0],
+        {"small": {"T": 64, "I": 256}, "large": {"T": 2048, "I": 4096}},  # 96 MiB fp32
+        (make, reference, counts),
+        Variant("silu_mul", fused, note="F.silu(gate) * up, two kernels"),
+        npu_variant(
+            "npu_swiglu",
+            npu_swiglu,
+            "torch_npu.npu_swiglu(x, dim=-1): silu(a) * b for a, b = x.chunk(2, dim); "
+            "Ascend/op-plugin docs/zh/custom_APIs/torch_npu/torch_npu-npu_swiglu.md",
         ),
     ),
 )
