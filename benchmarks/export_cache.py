@@ -62,9 +62,9 @@ def main() -> None:
         worst = min(worst, ratio)
         table.add_row(
             name,
-            f"{a['prepare_s']:.3f}",
+            f"{a.timings.prepare_s:.3f}",
             a.session["cache"],
-            f"{b['prepare_s']:.3f}",
+            f"{b.timings.prepare_s:.3f}",
             b.session["cache"],
             f"{ratio:.0f}x",
         )
