@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 Status = Literal["ok", "failed", "skipped"]
 STATUSES: tuple[str, ...] = ("ok", "failed", "skipped")
-NOT_CHECKED = "parity checked; not timed (--check-only)"
+NOT_TIMED = "parity checked; not timed (--check-only)"
 
 
 @dataclass(frozen=True)

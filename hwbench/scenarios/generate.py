@@ -25,7 +25,7 @@ from hwbench.llm.metrics import (
 )
 from hwbench.llm.reference import reference
 from hwbench.measure import parity
-from hwbench.results.record import NOT_CHECKED, CaseRecord, Sampling, Timings
+from hwbench.results.record import NOT_TIMED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.base import Scenario
 from hwbench.workloads.base import Workload, text_config
 
@@ -92,7 +92,7 @@ class Generate(DecoderScenario):
                 timings=replace(record.timings, first_run_s=first.wall_s),
             )
             if case.check_only:
-                return replace(record, reason=NOT_CHECKED)
+                return replace(record, reason=NOT_TIMED)
             device.reset_peak_memory()
             runs, measurement = measure_generations(
                 lambda: generator.generate(prompts, output_len), case.harness

@@ -22,7 +22,7 @@ from hwbench.llm.reference import reference
 from hwbench.llm.text_prompts import serve_prompts
 from hwbench.measure import parity
 from hwbench.results.logs import log_path
-from hwbench.results.record import NOT_CHECKED, CaseRecord, Sampling, Timings
+from hwbench.results.record import NOT_TIMED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.generate import DecoderScenario
 from hwbench.workloads.base import Workload
 
@@ -80,7 +80,7 @@ class Serve(DecoderScenario):
             if not verdict["passed"]:
                 return replace(record, status="failed", reason=f"parity: {verdict['reason']}")
             if case.check_only:
-                return replace(record, reason=NOT_CHECKED)
+                return replace(record, reason=NOT_TIMED)
             run_load(endpoint.base_url, endpoint.model, prompts.warm_up, output_len, math.inf)
             results, duration = run_load(
                 endpoint.base_url, endpoint.model, prompts.timed, output_len,

@@ -17,7 +17,7 @@ from hwbench.engines.base import Engine, Session, Spec, cast_inputs
 from hwbench.measure import parity
 from hwbench.measure.harness import Measurement, Sampler, timed_loop
 from hwbench.measure.stats import latency_ms
-from hwbench.results.record import NOT_CHECKED, CaseRecord, Sampling, Timings
+from hwbench.results.record import NOT_TIMED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.base import Scenario, Timing
 from hwbench.workloads.base import Workload
 
@@ -64,7 +64,7 @@ class StepScenario(Scenario):
             return replace(checked, status="failed", reason=f"parity: {verdict['reason']}")
         checked = replace(checked, session=session.details())
         if case.check_only:
-            return replace(checked, reason=NOT_CHECKED)
+            return replace(checked, reason=NOT_TIMED)
         return StepTiming(self, case, workload, device, session, placed, checked)
 
     def metrics(self, measurement: Measurement, batch: int) -> dict[str, Any]:
