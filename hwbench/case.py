@@ -8,7 +8,7 @@ from typing import Any
 
 from hwbench.config import Target
 from hwbench.measure.harness import HarnessConfig
-from hwbench.results.record import CaseRecord, Status, outcome
+from hwbench.results.record import CaseRecord, Status
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Case:
 
     def outcome(self, status: Status, reason: str, **details: Any) -> CaseRecord:
         """The record of a case that was not measured: failed or skipped, and why."""
-        return outcome(self.key(), status, reason, **details)
+        return CaseRecord(self.key(), status, reason, details=details)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:

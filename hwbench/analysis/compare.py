@@ -19,6 +19,7 @@ from scipy.special import ndtr, ndtri, stdtr, stdtrit  # scipy.stats costs 0.5 s
 
 from hwbench.case import case_label, target_label
 from hwbench.errors import UsageError
+from hwbench.results.record import CaseRecord
 
 # What a case is, apart from where it ran: cases compared across targets share all of these.
 SLOT_FIELDS = (
@@ -159,7 +160,7 @@ class Arm:
     """The ok cases one target produced in one file, by slot."""
 
     label: str
-    cases: dict[tuple, dict[str, Any]]
+    cases: dict[tuple, CaseRecord]
 
 
 def arms(documents: list[tuple[str, dict[str, Any]]]) -> list[Arm]:
@@ -191,7 +192,7 @@ def check_arms(baseline: Arm, others: list[Arm]) -> None:
             check_comparable(baseline.cases[key].key, arm.cases[key].key, arm.label)
 
 
-def median_ratio(baseline: dict[str, Any], candidate: dict[str, Any]) -> Ratio:
+def median_ratio(baseline: CaseRecord, candidate: CaseRecord) -> Ratio:
     return ratio_of_medians(baseline.samples_ns, candidate.samples_ns)
 
 

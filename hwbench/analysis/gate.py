@@ -115,7 +115,7 @@ def exit_code(outcomes: list[Outcome], inconclusive_fails: bool = False) -> int:
     return EXIT_FAIL if any(o.verdict in failing for o in outcomes) else EXIT_PASS
 
 
-RatioOf = Callable[[dict[str, Any], dict[str, Any]], Ratio]
+RatioOf = Callable[[CaseRecord, CaseRecord], Ratio]
 
 
 def pair_cases(

@@ -10,9 +10,10 @@ from typing import Any
 
 from hwbench.case import target_label
 from hwbench.reporting import plots
+from hwbench.results.record import CaseRecord
 
 Docs = list[tuple[str, dict[str, Any]]]  # (name, result document)
-Cases = list[tuple[str, dict[str, Any]]]  # (source name, case)
+Cases = list[tuple[str, CaseRecord]]  # (source name, case)
 MAX_CDF_LINES = 10
 BY_SCENARIO = itemgetter("workload", "size", "scenario")
 BY_RUNG = itemgetter("workload", "size", "scenario", "batch", "device")  # one ladder
@@ -37,7 +38,7 @@ def grouped(documents: Docs, by: Callable[[dict[str, Any]], Any]) -> dict[Any, C
     return groups
 
 
-def arm_label(name: str, case: dict[str, Any], documents: Docs) -> str:
+def arm_label(name: str, case: CaseRecord, documents: Docs) -> str:
     label = f"{target_label(case.key)} {case.key['dtype']}"
     return label if len(documents) == 1 else f"{name}: {label}"
 
@@ -88,7 +89,7 @@ def roofline(documents: Docs) -> str:
     return figure(plots.roofline(points, peaks), caption)
 
 
-def rung_of(case: dict[str, Any]) -> str | None:
+def rung_of(case: CaseRecord) -> str | None:
     """A ladder rung's name: the record's `rung` (hwbench ladder), or a `rung` target option."""
     return case.details.get("rung") or (case.key.get("options") or {}).get("rung")
 

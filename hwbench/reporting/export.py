@@ -77,7 +77,7 @@ def benchmark_stats(data_s: list[float]) -> dict[str, Any]:
     }
 
 
-def _benchmark(case: dict[str, Any], harness: dict[str, Any]) -> dict[str, Any]:
+def _benchmark(case: CaseRecord, harness: dict[str, Any]) -> dict[str, Any]:
     key = case.key
     target = target_label(key)
     group = f"{key['workload']}/{key['size']} {key['scenario']}"
@@ -175,5 +175,4 @@ def load_any(path: Path) -> dict[str, Any]:
         return store.load(path)  # raises its one-line error
     if is_pytest_benchmark(data):
         return from_pytest_benchmark(data, str(path))
-    store.validate(data, str(path))
-    return store.read_cases(store.migrate(data))
+    return store.read(data, str(path))

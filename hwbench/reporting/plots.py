@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from typing import Any
 
 import matplotlib
 
@@ -13,6 +12,8 @@ matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullLocator
+
+from hwbench.results.record import CaseRecord
 
 DPI = 96
 
@@ -90,7 +91,7 @@ def waterfall(title: str, rungs: list[tuple[str, float]]) -> str:
     return _png(figure)
 
 
-def peaks_of(case: dict[str, Any]) -> dict[str, tuple[float, float]]:
+def peaks_of(case: CaseRecord) -> dict[str, tuple[float, float]]:
     """Roofs the case's roofline block knows: its measured and datasheet peaks, if any."""
     found = {}
     for basis in ("measured", "datasheet"):

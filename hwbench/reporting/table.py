@@ -9,6 +9,7 @@ from rich.table import Table
 
 from hwbench.case import case_label, target_label
 from hwbench.reporting.vocabulary import styled
+from hwbench.results.record import CaseRecord
 
 COLUMNS = (
     "case",
@@ -36,7 +37,7 @@ def roofline_cell(roofline: dict[str, Any]) -> str:
     return f"{roofline[basis]['pct_of_roof']:.3g}% {roofline['bound']} ({basis})"
 
 
-def case_row(case: dict[str, Any]) -> list[str]:
+def case_row(case: CaseRecord) -> list[str]:
     key, status = case.key, case.status
     head = [
         case_label(key),
@@ -63,7 +64,7 @@ def case_row(case: dict[str, Any]) -> list[str]:
     ]
 
 
-def llm_cell(case: dict[str, Any]) -> str:
+def llm_cell(case: CaseRecord) -> str:
     """Median TTFT / TPOT of a generate or serve case."""
     llm = (case.metrics or {}).get("llm")
     return f"{_ms(llm['median_ttft_ms'])} / {_ms(llm['median_tpot_ms'])}" if llm else ""

@@ -126,8 +126,3 @@ class CaseRecord:
 
 def _without_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items() if v != ()}
-
-
-def outcome(key: dict[str, Any], status: Status, reason: str, **details: Any) -> CaseRecord:
-    """The record of a case that was not measured: failed or skipped, and why."""
-    return CaseRecord(key=key, status=status, reason=reason, details=details)

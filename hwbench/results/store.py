@@ -88,8 +88,14 @@ def load(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UsageError(f"{path} is not a hwbench result file (not JSON: {error})") from None
-    validate(document, str(path))
-    return read_cases(migrate(document))
+    return read(document, str(path))
+
+
+def read(data: Any, origin: str) -> dict[str, Any]:
+    """Parsed JSON as a result document of this version: validated, migrated, its cases
+    CaseRecords."""
+    validate(data, origin)
+    return read_cases(migrate(data))
 
 
 def validate(document: Any, origin: str) -> None:
