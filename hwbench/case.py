@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hwbench.config import Target
+from hwbench.labels import label, rate_text
 from hwbench.measure.harness import HarnessConfig
 from hwbench.results.record import CaseRecord, Status
 
@@ -71,32 +71,3 @@ class Case:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
         return cls(**{**data, "harness": HarnessConfig(**data["harness"])})
-
-
-def rate_text(rate: float) -> str:
-    """A request rate as written in keys and tables: '4', '0.5', 'inf'."""
-    return "inf" if math.isinf(rate) else f"{rate:g}"
-
-
-def target_label(key: dict[str, Any]) -> str:
-    """ENGINE@DEVICE[:options] of a case key (dtype is part of the case, not the target)."""
-    options = ",".join(f"{k}={v}" for k, v in sorted((key.get("options") or {}).items()))
-    arm = f" [{key['arm']}]" if key.get("arm") else ""  # an A/B run's arm
-    return f"{key['engine']}@{key['device']}" + (f":{options}" if options else "") + arm
-
-
-def case_label(key: dict[str, Any]) -> str:
-    """workload/size dtype scenario batch, with token counts and request rate for LLM cases."""
-    text = f"{key['workload']}/{key['size']} {key['dtype']} {key['scenario']} b{key['batch']}"
-    return text + llm_suffix(key)
-
-
-def llm_suffix(key: dict[str, Any]) -> str:
-    """' 128->32' (prompt -> output tokens) and ' @4/s' (request rate) for LLM cases."""
-    text = f" {key['prompt_len']}->{key['output_len']}" if "prompt_len" in key else ""
-    return text + (f" @{key['request_rate']}/s" if "request_rate" in key else "")
-
-
-def label(key: dict[str, Any]) -> str:
-    """The case and where it ran: 'mlp/tiny fp32 latency b1 torch@cpu'."""
-    return f"{case_label(key)} {target_label(key)}"

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri, stdtr, stdtrit  # scipy.stats costs 0.5 s to import
 
-from hwbench.case import case_label, target_label
 from hwbench.errors import UsageError
+from hwbench.labels import case_label, target_label
 from hwbench.results.record import CaseRecord
 
 # What a case is, apart from where it ran: cases compared across targets share all of these.

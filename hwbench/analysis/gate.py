@@ -24,8 +24,8 @@ from hwbench.analysis.compare import (
     ratio_to_history,
     run_key,
 )
-from hwbench.case import label
 from hwbench.errors import UsageError
+from hwbench.labels import label
 from hwbench.results.record import CaseRecord
 
 PASS, INCONCLUSIVE, FAIL = "PASS", "INCONCLUSIVE", "FAIL"

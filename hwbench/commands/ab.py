@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from hwbench.analysis.gate import Outcome, RatioGate, judge
-from hwbench.case import Case, case_label
+from hwbench.case import Case
 from hwbench.commands.gate import add_verdict_options, publish
 from hwbench.config import Suite
 from hwbench.errors import UsageError
 from hwbench.execution.ab import ArmSpec, WorkerArm, abba, block_ratio, log_ratios, pooled
+from hwbench.labels import case_label
 from hwbench.machine import machine_name
 from hwbench.results import store
 from hwbench.results.env import fingerprint

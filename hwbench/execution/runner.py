@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from hwbench.backends.peaks import PEAKS_DIR_ENV
-from hwbench.case import Case, rate_text
+from hwbench.case import Case
 from hwbench.config import Suite
 from hwbench.errors import UsageError
 from hwbench.execution.interleave import OnCase, run_group
 from hwbench.execution.plan import expand
+from hwbench.labels import rate_text
 from hwbench.registry import lookup
 from hwbench.results import store
 from hwbench.results.env import fingerprint

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from hwbench.case import target_label
+from hwbench.labels import target_label
 from hwbench.reporting import plots
 from hwbench.results.record import CaseRecord
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from hwbench.case import target_label
 from hwbench.errors import UsageError
+from hwbench.labels import target_label
 from hwbench.measure.stats import latency_ms
 from hwbench.results import store
 from hwbench.results.record import CaseRecord, Sampling

@@ -10,7 +10,7 @@ from typing import Any
 
 from hwbench import __version__
 from hwbench.analysis.compare import Cell, arms, comparison
-from hwbench.case import case_label, target_label
+from hwbench.labels import case_label, target_label
 from hwbench.reporting.charts import charts
 from hwbench.reporting.vocabulary import markdown_table
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from hwbench.case import case_label, target_label
+from hwbench.labels import case_label, target_label
 from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
 

@@ -40,7 +40,7 @@ def test_run_writes_a_valid_result_with_samples_and_parity(tmp_path):
         *QUICK,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "mlp/tiny fp32 latency b1" in proc.stdout
+    assert "mlp/tiny latency b1" in proc.stdout
     [path] = result_files(tmp_path)
     document = store.load(path)
     ok, skipped = document["cases"]

@@ -116,7 +116,7 @@ def test_report_is_self_contained_with_every_section(result_file: Path, tmp_path
         assert f"<h2>{heading}</h2>" in text
     assert text.count('src="data:image/png;base64,') == 4  # CDF, throughput, roofline, ladder
     assert "worker killed by signal 9" in text and "test CPU" in text
-    assert "| mlp/tiny fp32 throughput b8 |" in md.read_text()
+    assert "| mlp/tiny throughput b8 |" in md.read_text()
 
 
 @pytest.mark.skipif(BROWSER is None, reason="chromium is not installed (apt-get install chromium)")

@@ -24,10 +24,10 @@ def test_every_workload_target_and_scenario_is_crossed():
     suite = Suite(workloads=("mlp", "bert"), targets=targets, scenarios=("latency",))
     labels = [c.label() for c in expand(suite)]
     assert labels == [
-        "mlp/tiny fp32 latency b1 torch@cpu",
-        "mlp/tiny bf16 latency b1 torch@cpu",
-        "bert/tiny fp32 latency b1 torch@cpu",
-        "bert/tiny bf16 latency b1 torch@cpu",
+        "mlp/tiny latency b1 torch@cpu",
+        "mlp/tiny latency b1 torch@cpu:dtype=bf16",
+        "bert/tiny latency b1 torch@cpu",
+        "bert/tiny latency b1 torch@cpu:dtype=bf16",
     ]
 
 

@@ -15,8 +15,8 @@ from hwbench.analysis.compare import (
     paired_ratio,
     ratio_of_medians,
 )
-from hwbench.case import case_label, target_label
 from hwbench.errors import UsageError
+from hwbench.labels import case_label, target_label
 from hwbench.results import store
 from hwbench.results.record import CaseRecord
 from tests.records import KEY, record
@@ -35,7 +35,8 @@ def document(*cases: CaseRecord) -> dict:
 
 
 def test_labels() -> None:
-    assert case_label(KEY) == "mlp/tiny fp32 latency b1"
+    assert case_label(KEY) == "mlp/tiny latency b1"
+    assert target_label({**KEY, "dtype": "bf16", "options": {"m": 1}}) == "torch@cpu:dtype=bf16,m=1"
     assert target_label({**KEY, "options": {"mode": "max"}}) == "torch@cpu:mode=max"
     assert target_label({**KEY, "arm": "b"}) == "torch@cpu [b]"
 
@@ -46,7 +47,7 @@ def test_backend_against_backend_within_one_file() -> None:
     assert [a.label for a in arm_list] == ["torch@cpu", "onnxruntime@cpu"]
     check_arms(arm_list[0], arm_list[1:])
     [(label, [first, second])] = comparison(arm_list)
-    assert label == "mlp/tiny fp32 latency b1" and first.ratio is None
+    assert label == "mlp/tiny latency b1" and first.ratio is None
     assert second.ratio.estimate == pytest.approx(2.0, rel=0.02)
 
 
