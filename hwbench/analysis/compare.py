@@ -1,5 +1,11 @@
 """Which cases may be compared, and the ratio of their medians with a confidence interval.
 
+Cases match on what they are (workload, size, scenario, batch, input shapes, token counts);
+the columns differ along one axis (`AXES`): the target (engine, device, dtype, options, on
+its machine), the dtype alone, the machine, or the run (file). Every column is divided by
+the first, the baseline, whichever precision it ran at; a cell in another dtype than its
+baseline's says so.
+
 Ratios are candidate / baseline of median step times (above 1: the candidate is slower). The
 interval is on the log scale, from the standard error of log(ratio): a circular block
 bootstrap of each side's time-ordered samples for two result files (blocks keep bursts of
@@ -21,13 +27,15 @@ from hwbench.errors import UsageError
 from hwbench.labels import case_label, target_label
 from hwbench.results.record import CaseRecord
 
-# What a case is, apart from where it ran: cases compared across targets share all of these.
+# What a case is, apart from where it ran: cases compared across targets, precisions and
+# machines share all of these.
 SLOT_FIELDS = (
-    "workload", "size", "dtype", "scenario", "batch", "model_path", "seed",
+    "workload", "size", "scenario", "batch", "model_path", "model_name", "seed",
     "prompt_len", "output_len", "request_rate", "burstiness",  # generate and serve
 )  # fmt: skip
 # What must agree for a comparison to mean anything; named when it does not.
-IDENTITY_FIELDS = ("workload", "size", "dtype", "input_shapes", "output_len")
+IDENTITY_FIELDS = ("workload", "size", "input_shapes", "output_len")
+AXES = ("target", "dtype", "machine", "run")  # what the columns of a comparison differ in
 RESAMPLES = 2000
 MAX_RESAMPLED = 50_000_000  # samples drawn per bootstrap at most (bounds time and memory)
 CHUNK = 2_000_000  # samples drawn per vectorized batch
@@ -122,7 +130,7 @@ def paired_ratio(log_ratios: Sequence[float], trim: float = 0.2) -> Ratio:
 
 
 def slot(key: dict[str, Any]) -> tuple:
-    """The case apart from its target (engine, device, options)."""
+    """The case apart from where it ran (engine, device, dtype, options, machine)."""
     return tuple(_hashable(key.get(field)) for field in SLOT_FIELDS)
 
 
@@ -155,66 +163,160 @@ def check_comparable(a: dict[str, Any], b: dict[str, Any], what: str) -> None:
         raise UsageError(f"refusing to compare {what}: {'; '.join(diff)} differ")
 
 
-@dataclass
-class Arm:
-    """The ok cases one target produced in one file, by slot."""
+@dataclass(frozen=True)
+class Placed:
+    """A timed case with the file and machine it came from."""
 
-    label: str
-    cases: dict[tuple, CaseRecord]
-
-
-def arms(documents: list[tuple[str, dict[str, Any]]]) -> list[Arm]:
-    """One arm per (file, target), in the order they appear; `documents` are (name, doc)."""
-    found: dict[tuple[str, str], Arm] = {}
-    for name, document in documents:
-        for case in document["cases"]:
-            target = target_label(case.key)
-            label = target if len(documents) == 1 else f"{name} {target}"
-            arm = found.setdefault((name, target), Arm(label, {}))
-            if case.status == "ok":
-                arm.cases.setdefault(slot(case.key), case)
-    return [arm for arm in found.values() if arm.cases]
+    source: str
+    machine: str
+    case: CaseRecord
 
 
-def check_arms(baseline: Arm, others: list[Arm]) -> None:
-    """UsageError unless each arm shares a slot with the baseline, with the same shapes."""
-    for arm in others:
-        shared = baseline.cases.keys() & arm.cases.keys()
-        if not shared:
-            diffs = [
-                differences(a.key, b.key, (*SLOT_FIELDS, "input_shapes"))
-                for a in baseline.cases.values()
-                for b in arm.cases.values()
-            ]
-            nearest = "; ".join(min(diffs, key=len))
-            raise UsageError(f"refusing to compare {arm.label} with {baseline.label}: {nearest}")
-        for key in shared:
-            check_comparable(baseline.cases[key].key, arm.cases[key].key, arm.label)
+def placed_cases(documents: list[tuple[str, dict[str, Any]]]) -> list[Placed]:
+    """Every ok case with a speed, in file order; `documents` are (name, document)."""
+    return [
+        Placed(name, document.get("machine", ""), case)
+        for name, document in documents
+        for case in document["cases"]
+        if case.timed
+    ]
 
 
-def median_ratio(baseline: CaseRecord, candidate: CaseRecord) -> Ratio:
-    return ratio_of_medians(baseline.samples_ns, candidate.samples_ns)
+def _column_and_row(item: Placed, by: str, naming: dict[str, bool]) -> tuple[str, str]:
+    """The column a case falls in along axis `by`, and the label of its row."""
+    key, case_text = item.case.key, case_label(item.case.key)
+    target = target_label(key)
+    where = f"{item.machine}: " if naming["machines"] else ""
+    if by == "dtype":
+        undtyped = target_label({**key, "dtype": "fp32"})
+        return key["dtype"], f"{case_text} {where}{undtyped}"
+    if by == "machine":
+        return item.machine, f"{case_text} {target}"
+    if by == "run":
+        return item.source, f"{case_text} {target}"
+    source = f"{item.source} " if naming["runs"] else ""
+    return f"{source}{where}{target}", case_text
+
+
+def _naming(items: list[Placed]) -> dict[str, bool]:
+    """Whether target columns must name the machine (several) or the file (a target that
+    appears in two files of one machine: run against run)."""
+    machines = len({i.machine for i in items}) > 1
+    seen: dict[tuple[str, str], str] = {}
+    runs = False
+    for item in items:
+        first = seen.setdefault((item.machine, target_label(item.case.key)), item.source)
+        runs = runs or first != item.source
+    return {"machines": machines, "runs": runs}
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One arm's median (ms) for one case, and its ratio to the first arm's."""
+    """One column's case in a row: its median (ms) with the median's CI, dtype, parity and
+    stability, and its ratio to the baseline column's case (None in the baseline column)."""
 
-    median_ms: float
+    case: CaseRecord
     ratio: Ratio | None
+    baseline_dtype: str
+
+    @property
+    def median_ms(self) -> float:
+        return self.case.metrics["latency_ms"]["p50"]
+
+    @property
+    def dtype(self) -> str:
+        return self.case.key["dtype"]
+
+    @property
+    def across_precisions(self) -> bool:
+        return self.dtype != self.baseline_dtype
+
+    @property
+    def parity(self) -> str:
+        """'ok 3.1e-07' (rel-L2 against the fp32 CPU reference), or '' when not checked."""
+        verdict = self.case.parity or {}
+        if "rel_l2" not in verdict:
+            return ""
+        return f"{'ok' if verdict.get('passed', True) else 'failed'} {verdict['rel_l2']:.1e}"
 
 
-def comparison(arm_list: list[Arm]) -> list[tuple[str, list[Cell | None]]]:
-    """Per case (slot): a cell for each arm, None where the arm lacks the case."""
-    baseline = arm_list[0]
+@dataclass(frozen=True)
+class Comparison:
+    """Rows of cells, one column per value of the axis; the first column is the baseline."""
+
+    by: str
+    columns: list[str]
+    rows: list[tuple[str, list[Cell | None]]]
+
+    @property
+    def baseline(self) -> str:
+        return self.columns[0]
+
+    @property
+    def across_precisions(self) -> bool:
+        return any(c is not None and c.across_precisions for _, cells in self.rows for c in cells)
+
+
+def compare(
+    documents: list[tuple[str, dict[str, Any]]], by: str = "target", baseline: str | None = None
+) -> Comparison:
+    """The timed cases of `documents` side by side along axis `by`, each column's median ratio
+    to the baseline column's (the first to appear, or the one named `baseline`, matched whole
+    or as its last word). UsageError when there is nothing to compare, or when a column
+    shares no case with the baseline (naming the nearest difference)."""
+    if by not in AXES:
+        raise UsageError(f"unknown axis {by!r}; valid: {', '.join(AXES)}")
+    items = placed_cases(documents)
+    naming = _naming(items)
+    grid: dict[str, dict[str, CaseRecord]] = {}
+    for item in items:
+        column, row = _column_and_row(item, by, naming)
+        grid.setdefault(column, {}).setdefault(row, item.case)
+    columns = _baseline_first(list(grid), baseline)
+    if len(columns) < 2:
+        found = columns[0] if columns else "no timed case"
+        raise UsageError(f"nothing to compare along {by}: the files hold one {by} ({found})")
+    _check_columns(grid, columns)
     rows = []
-    for key_slot in dict.fromkeys(s for arm in arm_list for s in arm.cases):
+    for row in dict.fromkeys(r for column in columns for r in grid[column]):
+        base = grid[columns[0]].get(row)
         cells: list[Cell | None] = []
-        for arm in arm_list:
-            case = arm.cases.get(key_slot)
-            base = baseline.cases.get(key_slot) if arm is not baseline else None
-            ratio = median_ratio(base, case) if case and base else None
-            cells.append(Cell(case.metrics["latency_ms"]["p50"], ratio) if case else None)
-        first = next(arm.cases[key_slot] for arm in arm_list if key_slot in arm.cases)
-        rows.append((case_label(first.key), cells))
-    return rows
+        for column in columns:
+            case = grid[column].get(row)
+            if case is None:
+                cells.append(None)
+                continue
+            ratio = median_ratio(base, case) if base and column != columns[0] else None
+            cells.append(Cell(case, ratio, base.key["dtype"] if base else case.key["dtype"]))
+        rows.append((row, cells))
+    return Comparison(by, columns, rows)
+
+
+def _baseline_first(columns: list[str], baseline: str | None) -> list[str]:
+    if baseline is None:
+        return columns
+    chosen = [c for c in columns if baseline in (c, c.split()[-1])]
+    if not chosen:
+        raise UsageError(f"no column {baseline!r}; columns: {', '.join(columns)}")
+    return [chosen[0], *(c for c in columns if c != chosen[0])]
+
+
+def _check_columns(grid: dict[str, dict[str, CaseRecord]], columns: list[str]) -> None:
+    """UsageError unless each column shares a row with the baseline, with the same shapes."""
+    base = grid[columns[0]]
+    for column in columns[1:]:
+        shared = base.keys() & grid[column].keys()
+        if not shared:
+            diffs = [
+                differences(a.key, b.key, (*SLOT_FIELDS, "input_shapes"))
+                for a in base.values()
+                for b in grid[column].values()
+            ]
+            nearest = "; ".join(min(diffs, key=len)) or "the targets differ in more than the axis"
+            raise UsageError(f"refusing to compare {column} with {columns[0]}: {nearest}")
+        for row in shared:
+            check_comparable(base[row].key, grid[column][row].key, column)
+
+
+def median_ratio(baseline: CaseRecord, candidate: CaseRecord) -> Ratio:
+    return ratio_of_medians(baseline.samples_ns, candidate.samples_ns)

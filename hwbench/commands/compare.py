@@ -1,4 +1,4 @@
-"""`hwbench compare`: result files (or targets within one) side by side, ratios with CIs."""
+"""`hwbench compare`: result files side by side along one axis, median ratios with CIs."""
 
 from __future__ import annotations
 
@@ -7,78 +7,108 @@ from pathlib import Path
 
 from rich.table import Table
 
-from hwbench.analysis.compare import Arm, Cell, arms, check_arms, comparison
+from hwbench.analysis.compare import AXES, Cell, Comparison, compare
+from hwbench.analysis.noise import noise_floor_pct
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
-from hwbench.reporting.export import load_any
+from hwbench.reporting.inputs import read_inputs
 from hwbench.reporting.vocabulary import markdown_table
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    compare = subparsers.add_parser(
+    compare_parser = subparsers.add_parser(
         "compare",
-        help="side by side, median ratios with CIs against the first file's first target",
+        help="side by side: every target (or dtype, machine, run) against the first, median "
+        "ratios with CIs",
     )
-    compare.add_argument("files", nargs="+", type=Path, help="result or pytest-benchmark files")
-    compare.add_argument("--baseline", metavar="TARGET", help="the arm to divide by")
-    compare.add_argument("--confidence", type=float, default=0.95, help="CI level (0.95)")
-    compare.add_argument("--markdown", type=Path, help="write the table as Markdown here")
+    compare_parser.add_argument(
+        "files", nargs="+", type=Path, help="result or pytest-benchmark files, folders or globs"
+    )
+    compare_parser.add_argument(
+        "--by",
+        choices=AXES,
+        default="target",
+        help="what the columns differ in (target: engine, device, dtype, options, machine)",
+    )
+    compare_parser.add_argument("--baseline", metavar="COLUMN", help="the column to divide by")
+    compare_parser.add_argument("--confidence", type=float, default=0.95, help="CI level (0.95)")
+    compare_parser.add_argument("--markdown", type=Path, help="write the table as Markdown here")
 
 
-def cell_text(cell: Cell | None, alpha: float) -> str:
+def cell_lines(cell: Cell | None, alpha: float, floor_pct: float | None) -> list[str]:
+    """A cell's text, one fact a line: median and CI or ratio and CI, then dtype and parity,
+    then what to distrust."""
     if cell is None:
-        return "-"
+        return ["-"]
+    latency = cell.case.metrics["latency_ms"]
+    low_ms, high_ms = latency.get("median_ci_low"), latency.get("median_ci_high")
+    first = f"{cell.median_ms:.4g} ms"
     if cell.ratio is None:
-        return f"{cell.median_ms:.4g} ms"
-    low, high = cell.ratio.interval(alpha)
-    return f"{cell.median_ms:.4g} ms x{cell.ratio.estimate:.3f} [{low:.3f}, {high:.3f}]"
+        if low_ms is not None and high_ms is not None:
+            first += f" [{low_ms:.4g}, {high_ms:.4g}]"
+    else:
+        low, high = cell.ratio.interval(alpha)
+        first += f" x{cell.ratio.estimate:.3f} [{low:.3f}, {high:.3f}]"
+    precision = cell.dtype + (f" vs {cell.baseline_dtype}" if cell.across_precisions else "")
+    lines = [first, f"{precision}, parity {cell.parity}" if cell.parity else precision]
+    if cell.case.unstable:
+        lines.append(f"unstable: {cell.case.unstable}")
+    if cell.ratio is not None and floor_pct is not None and within(cell, floor_pct):
+        lines.append(f"within the run's noise ({floor_pct:.0f}%)")
+    return lines
 
 
-def pick_baseline(arm_list: list[Arm], target: str | None) -> list[Arm]:
-    if target is None:
-        return arm_list
-    chosen = [arm for arm in arm_list if arm.label.split()[-1] == target]
-    if not chosen:
-        valid = ", ".join(arm.label for arm in arm_list)
-        raise UsageError(f"no arm with target {target!r}; arms: {valid}")
-    return [chosen[0], *(arm for arm in arm_list if arm is not chosen[0])]
+def within(cell: Cell, floor_pct: float) -> bool:
+    """Whether the ratio is closer to 1 than the run's A/A spread."""
+    estimate = cell.ratio.estimate
+    return 1 / (1 + floor_pct / 100) < estimate < 1 + floor_pct / 100
 
 
-def unique_names(paths: list[Path]) -> list[str]:
-    """File stems, with #2, #3... on repeats."""
-    names: list[str] = []
-    for path in paths:
-        repeats = sum(name.split("#")[0] == path.stem for name in names)
-        names.append(path.stem + (f"#{repeats + 1}" if repeats else ""))
-    return names
-
-
-def to_markdown(header: list[str], rows: list[list[str]], confidence: float) -> str:
+def to_markdown(
+    comparison: Comparison, rows: list[list[str]], confidence: float, notes: list[str]
+) -> str:
     lines = [
-        *markdown_table(header, rows),
+        *markdown_table(["case", *comparison.columns], rows),
         "",
-        f"Median ms per step; xR [low, high]: median ratio to `{header[1]}` with its "
-        f"{confidence:.0%} bootstrap CI (above 1: slower).",
+        f"Median ms per step; xR [low, high]: median ratio to `{comparison.baseline}` (the "
+        f"baseline) with its {confidence:.0%} bootstrap CI (above 1: slower).",
+        *(f"- {note}" for note in notes),
     ]
     return "\n".join(lines) + "\n"
+
+
+def comparison_notes(comparison: Comparison, floor_pct: float | None) -> list[str]:
+    notes = [f"baseline: {comparison.baseline} (every other column is divided by it)"]
+    if comparison.across_precisions:
+        notes.append(
+            "across precisions: cells marked 'X vs Y' ran in another dtype than their baseline; "
+            "each passed its own dtype's parity tolerance against the fp32 CPU reference"
+        )
+    if floor_pct is not None:
+        notes.append(f"differences below {floor_pct:.0f}% are not meaningful in these runs "
+                     "(their A/A spread)")  # fmt: skip
+    return notes
 
 
 def main(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise UsageError(f"--confidence must lie in (0, 1), got {args.confidence}")
-    names = unique_names(args.files)
-    documents = [(name, load_any(path)) for name, path in zip(names, args.files, strict=True)]
-    arm_list = pick_baseline(arms(documents), args.baseline)
-    if len(arm_list) < 2:
-        raise UsageError("nothing to compare: the files hold one target's ok cases")
-    check_arms(arm_list[0], arm_list[1:])
-    header = ["case", *(arm.label for arm in arm_list)]
+    inputs = read_inputs(args.files)
+    comparison = compare(inputs.documents, args.by, args.baseline)
+    floor_pct = noise_floor_pct([doc for _, doc in inputs.documents])
     alpha = 1 - args.confidence
-    rows = [[label, *(cell_text(c, alpha) for c in cells)] for label, cells in comparison(arm_list)]
-    table = Table(*header, title=f"hwbench compare (ratios to {header[1]})")
-    for row in rows:
-        table.add_row(*row)
-    stdout_console().print(table)
+    cells = [
+        (label, [cell_lines(c, alpha, floor_pct) for c in row]) for label, row in comparison.rows
+    ]
+    table = Table("case", *comparison.columns, title=f"hwbench compare by {args.by}")
+    for label, row in cells:
+        table.add_row(label, *("\n".join(lines) for lines in row))
+    console = stdout_console()
+    console.print(table)
+    notes = [*inputs.notes, *comparison_notes(comparison, floor_pct)]
+    for note in notes:
+        console.print(f"note: {note}", highlight=False)
     if args.markdown:
-        args.markdown.write_text(to_markdown(header, rows, args.confidence))
+        rows = [[label, *("; ".join(lines) for lines in row)] for label, row in cells]
+        args.markdown.write_text(to_markdown(comparison, rows, args.confidence, notes))
     return 0

@@ -1,0 +1,89 @@
+"""The result files a reader was given: files, folders and globs as users keep them.
+
+A folder stands for the JSON files in it; a pattern that names no file (`'results/*/*.json'`,
+quoted so the shell leaves it) is expanded here. Files of another kind that hwbench writes
+beside results (the peaks file of `hwbench peak`) and, inside folders, anything that is not a
+result are left out with a note; a file named on its own that is not JSON is an error."""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hwbench.errors import UsageError
+from hwbench.reporting.export import is_pytest_benchmark, load_any
+from hwbench.results.store import SCHEMA
+
+Document = tuple[str, dict[str, Any]]  # (name, result document)
+PATTERN_CHARACTERS = "*?["
+
+
+@dataclass
+class Inputs:
+    """Documents in the order given (a folder's and a pattern's by name) and notes on what
+    was left out."""
+
+    documents: list[Document] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def expand(path: Path) -> tuple[list[Path], bool]:
+    """The files `path` stands for, and whether it was a folder or pattern (whose non-results
+    are skipped) rather than a file named on its own."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file()), True
+    text = str(path)
+    if not path.exists() and any(c in text for c in PATTERN_CHARACTERS):
+        matches = sorted(Path(p) for p in glob.glob(text, recursive=True))
+        if not matches:
+            raise UsageError(f"{text}: no file matches")
+        return [p for p in matches if p.is_file()], True
+    return [path], False
+
+
+def other_kind(path: Path) -> str | None:
+    """What a JSON file holds when it is a hwbench file but not results (its `schema`), or
+    None for results, pytest-benchmark files and anything unreadable (left to the loader)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or is_pytest_benchmark(data):
+        return None
+    kind = data.get("schema")
+    return kind if isinstance(kind, str) and kind != SCHEMA and kind.startswith("hwbench") else None
+
+
+def read_inputs(paths: list[Path]) -> Inputs:
+    """Every result document among `paths`, named by file stem; UsageError when none is left."""
+    loaded: list[tuple[Path, dict[str, Any]]] = []
+    notes: list[str] = []
+    for given in paths:
+        expanded, listed = expand(given)
+        for path in expanded:
+            kind = other_kind(path)
+            if kind is not None:
+                notes.append(f"left out {path}: a {kind} file, not results")
+                continue
+            try:
+                loaded.append((path, load_any(path)))
+            except UsageError as error:
+                if not listed:
+                    raise
+                notes.append(f"left out {path}: {error}")
+    if not loaded:
+        raise UsageError(f"no result file in {', '.join(map(str, paths))}")
+    names = unique_names([path for path, _ in loaded])
+    return Inputs([(n, doc) for n, (_, doc) in zip(names, loaded, strict=True)], notes)
+
+
+def unique_names(paths: list[Path]) -> list[str]:
+    """File stems, with #2, #3... on repeats."""
+    names: list[str] = []
+    for path in paths:
+        repeats = sum(name.split("#")[0] == path.stem for name in names)
+        names.append(path.stem + (f"#{repeats + 1}" if repeats else ""))
+    return names
