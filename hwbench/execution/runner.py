@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from hwbench.analysis.noise import run_noise, unstable_reason
 from hwbench.backends.peaks import PEAKS_DIR_ENV
 from hwbench.case import Case
 from hwbench.config import Suite
@@ -97,6 +98,7 @@ def run_suite(
     position = {id(case): index for index, case in enumerate(cases)}
 
     def finish(case: Case, record: CaseRecord) -> None:
+        record = replace(record, unstable=unstable_reason(record))
         slots[position[id(case)]] = record
         document["cases"] = [r for r in slots if r is not None]
         store.save(document, path)
@@ -125,6 +127,10 @@ def run_suite(
             group.append((case, case_env))
             flush()
     flush()
+    noise = run_noise(document["cases"])
+    if noise is not None:
+        document["noise"] = noise
+        store.save(document, path)
     return document, path
 
 

@@ -45,6 +45,7 @@ class CaseRecord:
     key: dict[str, Any]
     status: Status
     reason: str = ""
+    unstable: str = ""  # why an ok case's speed is not to be trusted (hwbench/measure/noise.py)
     workload: dict[str, Any] | None = None
     parity: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
@@ -81,6 +82,8 @@ class CaseRecord:
             "status": self.status,
             "reason": self.reason,
         }
+        if self.unstable:
+            data["unstable"] = self.unstable
         for name in ("workload", "parity", "metrics", "memory", "roofline", "energy"):
             value = getattr(self, name)
             if value is not None:
@@ -104,6 +107,7 @@ class CaseRecord:
             key=data["key"],
             status=data["status"],
             reason=data.get("reason") or "",
+            unstable=data.get("unstable") or "",
             workload=data.get("workload"),
             parity=data.get("parity"),
             metrics=data.get("metrics"),
