@@ -14,6 +14,7 @@ from hwbench.analysis.compare import ratio_of_medians
 from hwbench.analysis.gate import (
     FAIL,
     INCONCLUSIVE,
+    PASS,
     Outcome,
     RatioGate,
     exit_code,
@@ -22,7 +23,7 @@ from hwbench.analysis.gate import (
 )
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
-from hwbench.reporting.export import load_any
+from hwbench.reporting.inputs import read_inputs
 from hwbench.reporting.vocabulary import markdown_table, styled
 
 MARKDOWN_HEADER = ("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict")
@@ -96,11 +97,27 @@ def rows(outcomes: Any) -> list[list[str]]:
     return found
 
 
-def markdown(outcomes: list[Outcome], notes: list[str], title: str, threshold: float) -> str:
-    counts = {v: sum(o.verdict == v for o in outcomes) for v in ("PASS", INCONCLUSIVE, FAIL)}
-    head = FAIL if counts[FAIL] else "PASS"
+def headline(outcomes: list[Outcome], inconclusive_fails: bool) -> str:
+    """The run's verdict, as the exit code has it: FAIL when a case fails (or is inconclusive
+    under --inconclusive-fails), else INCONCLUSIVE when any case is, else PASS."""
+    verdicts = {o.verdict for o in outcomes}
+    if FAIL in verdicts or (inconclusive_fails and INCONCLUSIVE in verdicts):
+        return FAIL
+    return INCONCLUSIVE if INCONCLUSIVE in verdicts else PASS
+
+
+def markdown(
+    outcomes: list[Outcome],
+    notes: list[str],
+    title: str,
+    threshold: float,
+    inconclusive_fails: bool = False,
+) -> str:
+    counts = {v: sum(o.verdict == v for o in outcomes) for v in (PASS, INCONCLUSIVE, FAIL)}
+    head = headline(outcomes, inconclusive_fails)
+    exit_note = " (--inconclusive-fails: exit 1)" if head == FAIL and not counts[FAIL] else ""
     lines = [
-        f"## {title}: {head}",
+        f"## {title}: {head}{exit_note}",
         "",
         f"{counts['PASS']} pass, {counts[INCONCLUSIVE]} inconclusive, {counts[FAIL]} fail; "
         f"ratio = candidate / baseline median, threshold {threshold:.0%}, Holm-corrected CIs.",
@@ -145,8 +162,9 @@ def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str],
     console = stdout_console()
     console.print(ratio_table(outcomes, title))
     for note in notes:
-        console.print(f"note: {note}")
-    text = markdown(outcomes, notes, title, args.threshold)
+        console.print(f"note: {note}", highlight=False)
+    console.print(f"verdict: {styled(headline(outcomes, args.inconclusive_fails))}")
+    text = markdown(outcomes, notes, title, args.threshold, args.inconclusive_fails)
     if args.markdown:
         args.markdown.write_text(text)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -157,9 +175,28 @@ def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str],
     return exit_code(outcomes, args.inconclusive_fails)
 
 
+def baseline_documents(paths: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The baseline files (folders and globs expanded), oldest first by their `created`."""
+    inputs = read_inputs(paths)
+    documents = sorted((doc for _, doc in inputs.documents), key=lambda d: d.get("created", ""))
+    return documents, inputs.notes
+
+
+def candidate_document(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The one candidate result `path` names (a folder or glob must hold exactly one)."""
+    inputs = read_inputs([path])
+    if len(inputs.documents) != 1:
+        names = ", ".join(name for name, _ in inputs.documents)
+        raise UsageError(
+            f"--candidate must name one result file; {path} holds {len(inputs.documents)}: "
+            f"{names}"
+        )
+    return inputs.documents[0][1], inputs.notes
+
+
 def main(args: argparse.Namespace) -> int:
-    *history, baseline = [load_any(path) for path in args.baseline]
-    candidate = load_any(args.candidate)
+    [*history, baseline], baseline_notes = baseline_documents(args.baseline)
+    candidate, candidate_notes = candidate_document(args.candidate)
     outcomes, notes = pair_cases(
         baseline,
         candidate,
@@ -169,5 +206,6 @@ def main(args: argparse.Namespace) -> int:
     if not outcomes:
         raise UsageError("no case ran in both files: nothing to gate")
     judge(outcomes, RatioGate(threshold=args.threshold), args.alpha)
-    notes.append(HISTORY_NOTE.format(len(args.baseline)) if history else DRIFT_NOTE)
+    notes.append(HISTORY_NOTE.format(len(history) + 1) if history else DRIFT_NOTE)
+    notes += baseline_notes + candidate_notes
     return publish(args, outcomes, notes, "hwbench gate")

@@ -140,11 +140,48 @@ def test_every_command_refuses_a_truncated_file(tmp_path: Path) -> None:
         assert "truncated.json is not a hwbench result file" in done.stderr
 
 
-def test_compare_refuses_a_different_dtype(run_file: Path, tmp_path: Path) -> None:
-    other = variant(run_file, tmp_path / "bf16.json", dtype="bf16")
-    done = hwbench("compare", str(run_file), str(other))
-    assert done.returncode == 2
-    assert "dtype 'fp32' vs 'bf16'" in done.stderr
+def test_compare_across_precisions_says_so(run_file: Path, tmp_path: Path) -> None:
+    other = variant(run_file, tmp_path / "bf16.json", scale=0.5, dtype="bf16")
+    md = tmp_path / "compare.md"
+    done = hwbench("compare", str(run_file), str(other), "--markdown", str(md))
+    assert done.returncode == 0, done.stderr
+    text = md.read_text()
+    assert "torch@cpu:dtype=bf16" in text and "bf16 vs fp32" in text and "x0.500" in text
+    assert "baseline: " in text and "across precisions" in text
+    by_dtype = hwbench("compare", str(run_file), str(other), "--by", "dtype")
+    assert by_dtype.returncode == 0, by_dtype.stderr
+    assert "fp32" in by_dtype.stdout and "bf16" in by_dtype.stdout
+
+
+def test_folders_and_globs_leave_the_peaks_file_out(run_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "machine"
+    folder.mkdir()
+    variant(run_file, folder / "a.json", engine="test-a")
+    variant(run_file, folder / "b.json", scale=1.2, engine="test-b")
+    (folder / "peaks-cpu.json").write_text('{"schema": "hwbench-peaks", "schema_version": 1}')
+    for given in ([str(folder)], [str(folder / "*.json")]):
+        done = hwbench("compare", *given)
+        assert done.returncode == 0, done.stderr
+        assert "left out" in done.stdout and "hwbench-peaks" in done.stdout
+        report = hwbench("report", *given, "-o", str(tmp_path / "r.html"))
+        assert report.returncode == 0, report.stderr
+    gate = hwbench("gate", "--baseline", str(folder / "a.json"), "--candidate", str(folder))
+    assert gate.returncode == 2 and "one result file" in gate.stderr
+
+
+def test_a_check_only_result_reports_parity_without_a_speed(tmp_path: Path) -> None:
+    done = hwbench(
+        "run", "--workload", "mlp", "--target", "torch@cpu", "--scenario", "latency",
+        "--check-only", "--out", str(tmp_path), "--machine", "m",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [path] = (tmp_path / "m").glob("*.json")
+    report = hwbench("report", str(path), "-o", str(tmp_path / "r.html"))
+    assert report.returncode == 0, report.stderr
+    assert "not timed" in (tmp_path / "r.html").read_text()
+    compared = hwbench("compare", str(path), str(path))
+    assert compared.returncode == 2 and "nothing to compare" in compared.stderr
+    assert "Traceback" not in compared.stderr
 
 
 def test_compare_side_by_side_with_markdown(run_file: Path, tmp_path: Path) -> None:

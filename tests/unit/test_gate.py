@@ -199,3 +199,20 @@ def test_pair_cases_uses_the_history_when_a_case_has_two_baseline_runs() -> None
 
     [alone], _ = pair_cases(base, cand, median_ratio)
     assert alone.ratio == median_ratio(base["cases"][0], cand["cases"][0])
+
+
+def test_the_summary_heading_is_the_verdict_the_exit_code_gives() -> None:
+    from hwbench.commands.gate import markdown
+
+    def heading(verdicts: list[str], inconclusive_fails: bool = False) -> str:
+        outcomes = [Outcome(str(i), v) for i, v in enumerate(verdicts)]
+        text = markdown(outcomes, [], "gate", 0.05, inconclusive_fails)
+        return text.splitlines()[0]
+
+    assert heading([PASS, PASS]) == "## gate: PASS"
+    assert heading([INCONCLUSIVE, INCONCLUSIVE]) == "## gate: INCONCLUSIVE"
+    assert heading([PASS, INCONCLUSIVE]) == "## gate: INCONCLUSIVE"
+    assert heading([PASS, FAIL]) == "## gate: FAIL"
+    assert heading([INCONCLUSIVE], inconclusive_fails=True).startswith("## gate: FAIL")
+    outcomes = [Outcome("a", INCONCLUSIVE)]
+    assert exit_code(outcomes, True) == EXIT_FAIL and exit_code(outcomes) == EXIT_PASS
