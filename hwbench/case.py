@@ -28,6 +28,7 @@ class Case:
     request_rate: float | None = None  # requests/s; inf: all at once
     burstiness: float = 1.0
     slo: str | None = None  # e.g. "ttft=500ms,tpot=50ms", for goodput
+    model_name: str | None = None  # a --model workload's name in tables (Workload.model_name)
 
     @property
     def parsed_target(self) -> Target:
@@ -47,6 +48,7 @@ class Case:
             "batch": self.batch,
             "model_path": self.model_path,
             "seed": self.seed,
+            **({"model_name": self.model_name} if self.model_name else {}),
             **self._llm_key(),
         }
 

@@ -87,6 +87,7 @@ class Suite:
     scenarios: tuple[str, ...] = ("latency", "throughput")
     batches: tuple[int, ...] = ()  # empty: each scenario's default
     model_path: str | None = None
+    model_name: str | None = None  # what tables call the --model workload (default: its folder)
     seed: int = 0
     case_timeout_s: float = 600.0
     live_cases: int | None = None  # cases loaded at once when interleaving; None: by size
@@ -143,6 +144,7 @@ SUITE_TYPES: dict[str, tuple[type, type | None]] = {
     "name": (str, None),
     "check_only": (bool, None),
     "model_path": (str, None),
+    "model_name": (str, None),
     "seed": (int, None),
     "case_timeout_s": ((int, float), None),  # type: ignore[dict-item]
     "live_cases": (int, None),

@@ -26,9 +26,11 @@ def target_label(key: dict[str, Any]) -> str:
 
 
 def case_label(key: dict[str, Any]) -> str:
-    """workload/size scenario batch, with token counts and request rate for LLM cases (the
-    dtype belongs to the target: `target_label`)."""
-    text = f"{key['workload']}/{key['size']} {key['scenario']} b{key['batch']}"
+    """workload/size scenario batch (a --model workload: its name and sequence length instead
+    of workload/size), with token counts and request rate for LLM cases (the dtype belongs to
+    the target: `target_label`)."""
+    model = key.get("model_name") or f"{key['workload']}/{key['size']}"
+    text = f"{model} {key['scenario']} b{key['batch']}"
     return text + llm_suffix(key)
 
 

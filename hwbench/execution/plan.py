@@ -16,7 +16,9 @@ def expand(suite: Suite) -> list[Case]:
     cases: list[Case] = []
     for workload_name in suite.workloads:
         for size in suite.sizes:
-            workload = make_workload(workload_name, size, suite.seed, suite.model_path)
+            workload = make_workload(
+                workload_name, size, suite.seed, suite.model_path, suite.model_name
+            )
             for target in suite.targets:
                 provides = lookup("engines", target.engine).provides
                 for scenario_name in suite.scenarios:

@@ -68,6 +68,7 @@ class Scenario(ABC):
                 suite.check_only,
                 suite.harness,
                 slo=suite.slo,
+                model_name=workload.model_name,
             )
             for batch in self.batches(workload, suite.batches)
         ]

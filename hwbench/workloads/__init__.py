@@ -9,10 +9,17 @@ from hwbench.workloads.base import Workload
 from hwbench.workloads.hf import HFModel
 
 
-def make_workload(name: str, size: str, seed: int = 0, model_path: str | None = None) -> Workload:
-    """The workload `name` at `size`; with `model_path`, the user's Hugging Face model."""
+def make_workload(
+    name: str,
+    size: str,
+    seed: int = 0,
+    model_path: str | None = None,
+    model_name: str | None = None,
+) -> Workload:
+    """The workload `name` at `size`; with `model_path`, the user's Hugging Face model, called
+    `model_name` (default: its folder's name)."""
     if model_path is not None:
-        return HFModel(size, seed, path=Path(model_path))
+        return HFModel(size, seed, path=Path(model_path), name=model_name)
     return lookup("workloads", name)(size, seed)
 
 

@@ -32,6 +32,9 @@ class Workload(ABC):
         "full": (1, 8, 32),
     }
 
+    # What tables call a user's model instead of name/size (hwbench/labels.py); None: built in.
+    model_name: str | None = None
+
     def __init__(self, size: str, seed: int = 0) -> None:
         if size not in self.configs:
             raise unknown_choice(f"size for workload {self.name}", size, list(self.configs))

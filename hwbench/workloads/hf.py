@@ -32,7 +32,9 @@ class HFModel(Workload):
     needs_path = True
     configs: ClassVar[dict[str, Any]] = {"tiny": 32, "small": 128, "full": 512}  # seq len
 
-    def __init__(self, size: str, seed: int = 0, *, path: Path | None = None) -> None:
+    def __init__(
+        self, size: str, seed: int = 0, *, path: Path | None = None, name: str | None = None
+    ) -> None:
         super().__init__(size, seed)
         if path is None:
             raise UsageError("workload hf needs --model PATH (a Hugging Face model directory)")
@@ -44,6 +46,8 @@ class HFModel(Workload):
         self.family = "decoder" if self.causal else "encoder"
         self.text = self.hf_config.get_text_config()
         self.seq_len = min(self.config, getattr(self.text, "max_position_embeddings", self.config))
+        # its own name and the sequence length the size gave: it has no size of its own
+        self.model_name = f"{name or self.path.resolve().name} seq{self.seq_len}"
 
     def build(self) -> nn.Module:
         try:

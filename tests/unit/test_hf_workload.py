@@ -104,3 +104,16 @@ def test_hf_needs_a_path_and_a_known_size(llama_dir):
         make_workload("hf", "tiny")
     with pytest.raises(UsageError, match="full, small, tiny"):
         make_workload("hf", "medium", model_path=str(llama_dir[0]))
+
+
+def test_a_user_model_is_labelled_by_its_name_not_a_size(bert_dir):
+    from hwbench.config import Suite, Target
+    from hwbench.execution.plan import expand
+
+    path, _ = bert_dir
+    suite = Suite(model_path=str(path), targets=(Target.parse("torch@cpu"),))
+    [case, *_] = expand(suite)
+    assert case.label() == f"{path.name} seq32 latency b1 torch@cpu"
+    assert "tiny" not in case.label() and case.key()["model_name"] == f"{path.name} seq32"
+    named = expand(Suite(model_path=str(path), model_name="my-bert", scenarios=("latency",)))
+    assert named[0].label().startswith("my-bert seq32 latency b1")
