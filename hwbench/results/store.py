@@ -17,14 +17,22 @@ Schema history (bump SCHEMA_VERSION on any change a reader must know about):
      rel_ci_halfwidth, pass_starts and pass_times move into a `sampling` block, prepare_s,
      first_run_s and sampling_s into `timings`; `energy` may appear. Files of versions 1-3
      are migrated on load (`migrate`), so every reader sees version 4.
+     Later in 4, strict JSON (no version: `read` hands readers the values they had): null
+     where earlier files wrote Infinity or NaN for a measurement hwbench could not know
+     (UNKNOWN), read back as that infinity; a setting given as infinite, in `key` or
+     `config`, as the text "inf" (as request_rate always was); any other non-finite number
+     fails the save. `hwbench schema` prints this version's JSON Schema.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +48,15 @@ SCHEMA = "hwbench-results"
 SCHEMA_VERSION = 4
 REQUIRED = ("schema", "schema_version", "suite", "machine", "created", "environment", "cases")
 CASE_REQUIRED = ("key", "status")
+# A case's measurements that may be unknown: non-finite in memory, null in the file (the schema,
+# results.schema.json, says what null means at each), and this value again once read.
+UNKNOWN = {
+    ("sampling", "rel_ci_halfwidth"): math.inf,  # fewer samples than the median's CI needs
+    ("metrics", "latency_ms", "median_ci_low"): -math.inf,  # likewise
+    ("metrics", "latency_ms", "median_ci_high"): math.inf,
+    ("parity", "rel_l2"): math.inf,  # the output held NaN or inf
+    ("parity", "max_abs"): math.inf,  # likewise
+}
 
 
 def new_results(
@@ -71,13 +88,26 @@ def save(document: dict[str, Any], path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(as_json(document), handle, indent=1, allow_nan=True)
+            handle.write(dumps(document))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """The document as the file holds it, as strict JSON text; ValueError naming the field
+    where a NaN or infinity is left that is neither in UNKNOWN nor a setting."""
+    data = as_json(document)
+    try:
+        return json.dumps(data, indent=1, allow_nan=False)
+    except ValueError as error:
+        where = _non_finite(data, "document")
+        if where is None:
+            raise
+        raise ValueError(f"{where} is not finite, and JSON has no NaN or Infinity") from error
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -119,12 +149,72 @@ def validate(document: Any, origin: str) -> None:
 
 
 def as_json(document: dict[str, Any]) -> dict[str, Any]:
-    """The document as the file holds it: its CaseRecords in their JSON form (a document
-    without cases, such as a peaks file or an export, as it is)."""
+    """The document as the file holds it: its CaseRecords in their JSON form, `strict` (a
+    document without cases, such as a peaks file or an export, as it is)."""
     if "cases" not in document:
         return document
     cases = [c.to_json() if isinstance(c, CaseRecord) else c for c in document["cases"]]
-    return {**document, "cases": cases}
+    return strict({**document, "cases": cases})
+
+
+def strict(document: dict[str, Any]) -> dict[str, Any]:
+    """A result document in JSON form without the NaN and Infinity a run may hold: each case's
+    UNKNOWN measurements as null, infinite settings in `config` and each key as text."""
+    cases = [_strict_case(case) for case in document["cases"]]
+    return _with({**document, "cases": cases}, ("config",), _settings)
+
+
+def _strict_case(case: dict[str, Any]) -> dict[str, Any]:
+    for path in UNKNOWN:
+        case = _with(case, path, _finite_or_none)
+    return _with(case, ("key",), _settings)
+
+
+def _restored(case: dict[str, Any]) -> dict[str, Any]:
+    """A case as read: each UNKNOWN measurement written as null back to its infinity."""
+    for path, unknown in UNKNOWN.items():
+        case = _with(case, path, partial(_null_as, unknown))
+    return case
+
+
+def _with(data: Any, path: tuple[str, ...], change: Callable[[Any], Any]) -> Any:
+    """`data` with the value at `path` (keys of nested dicts) replaced by change(value); as it
+    is where the path leads nowhere."""
+    head, *rest = path
+    if not isinstance(data, dict) or head not in data:
+        return data
+    value = _with(data[head], tuple(rest), change) if rest else change(data[head])
+    return {**data, head: value}
+
+
+def _finite_or_none(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _null_as(unknown: float, value: Any) -> Any:
+    return unknown if value is None else value
+
+
+def _settings(value: Any) -> Any:
+    """Settings with each non-finite number as its text ('inf'), as `rate_text` writes a rate."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _settings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_settings(v) for v in value]
+    return value
+
+
+def _non_finite(value: Any, where: str) -> str | None:
+    """Where in `value` the first NaN or infinity is (`where` names `value`), or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if not isinstance(value, dict | list | tuple):
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    found = (_non_finite(v, f"{where}[{k!r}]") for k, v in items)
+    return next((f for f in found if f is not None), None)
 
 
 def migrate(document: dict[str, Any]) -> dict[str, Any]:
@@ -151,4 +241,5 @@ def _migrate_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def read_cases(document: dict[str, Any]) -> dict[str, Any]:
     """The document with its cases as CaseRecords."""
-    return {**document, "cases": [CaseRecord.from_json(case) for case in document["cases"]]}
+    cases = [CaseRecord.from_json(_restored(case)) for case in document["cases"]]
+    return {**document, "cases": cases}

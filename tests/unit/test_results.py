@@ -1,4 +1,5 @@
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from hwbench.errors import UsageError
 from hwbench.machine import machine_name
 from hwbench.results import store
 from hwbench.results.env import fingerprint
-from hwbench.results.record import CaseRecord
+from hwbench.results.record import CaseRecord, Sampling
 
 ROOT = Path(__file__).parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "schema3-before-caserecord.json"
@@ -37,6 +38,48 @@ def test_save_is_atomic_when_serialization_fails(tmp_path):
         store.save(broken, path)
     assert store.load(path)["cases"][0].metrics == {}  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_unknown_measurements_are_written_as_null_and_read_back_as_infinities(tmp_path):
+    latency = {"p50": 1.0, "median_ci_low": -math.inf, "median_ci_high": math.inf}
+    case = CaseRecord(
+        key={"workload": "mlp"}, status="ok", metrics={"latency_ms": latency},
+        samples_ns=(1e6,), sampling=Sampling(rel_ci_halfwidth=math.inf),
+    )  # fmt: skip
+    path = tmp_path / "r.json"
+    store.save({**make_document(), "cases": [case]}, path)
+    assert "Infinity" not in path.read_text()
+    written = json.loads(path.read_text())["cases"][0]
+    assert written["sampling"]["rel_ci_halfwidth"] is None
+    assert written["metrics"]["latency_ms"]["median_ci_high"] is None
+    assert store.load(path)["cases"] == [case]
+
+
+def test_an_infinite_setting_is_written_as_text():
+    document = make_document()
+    document["config"] = {"suite": {"burstiness": math.inf}}
+    document["cases"][0] = replace(document["cases"][0], key={"burstiness": math.inf})
+    written = json.loads(store.dumps(document))
+    assert written["config"]["suite"]["burstiness"] == "inf"
+    assert written["cases"][0]["key"]["burstiness"] == "inf"
+
+
+def test_any_other_non_finite_number_fails_the_save_and_names_it(tmp_path):
+    document = make_document()
+    document["cases"][0] = replace(document["cases"][0], metrics={"x": [1.0, math.nan]})
+    where = r"document\['cases'\]\[0\]\['metrics'\]\['x'\]\[1\]"
+    with pytest.raises(ValueError, match=where + " is not finite"):
+        store.save(document, tmp_path / "r.json")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_file_written_with_infinity_still_loads(tmp_path):
+    """Files hwbench wrote before its JSON was strict hold Infinity; Python reads them."""
+    document = store.as_json(make_document())
+    document["cases"][0]["sampling"] = {"rel_ci_halfwidth": math.inf}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document))
+    assert store.load(path)["cases"][0].sampling.rel_ci_halfwidth == math.inf
 
 
 @pytest.mark.parametrize(
