@@ -13,4 +13,5 @@ COMMANDS = (
     "report",
     "kernels",
     "ladder",
+    "schema",
 )
