@@ -121,6 +121,8 @@ class Suite:
             raise UsageError(f"live cases must be >= 1, got {self.live_cases}")
         if "hf" in self.workloads and not self.model_path:
             raise UsageError("workload 'hf' needs --model PATH (a Hugging Face model directory)")
+        if self.model_name and not self.model_path:
+            raise UsageError("--name names a --model workload; give --model PATH as well")
         for name in ("prompt_len", "output_len"):
             value = getattr(self, name)
             if value is not None and value < 1:

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from hwbench.analysis.roofline import floor
-from hwbench.backends.base import DTYPES
 from hwbench.backends.peaks import CHIPS, Cited, chip
 from hwbench.errors import UsageError, unknown_choice
-from hwbench.workloads import make_workload
 
 LABEL = "floor (not measured)"
 
@@ -33,6 +30,12 @@ def _cited(label: str, value: str, cited: Cited) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    # imported here, as they import torch: every command module is imported to build
+    # `hwbench --help`
+    from hwbench.analysis.roofline import floor
+    from hwbench.backends.base import DTYPES
+    from hwbench.workloads import make_workload
+
     entry = chip(args.chip)
     if args.dtype not in DTYPES:
         raise unknown_choice("dtype", args.dtype, list(DTYPES))

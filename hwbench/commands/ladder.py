@@ -5,20 +5,23 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from hwbench.commands.output import stderr_console, stdout_console
-from hwbench.errors import UsageError
-from hwbench.execution.ladder import LadderRun, Step, run_ladder, steps
-from hwbench.ladders.base import Rung, ladder_for
+from hwbench.commands.output import Steps, stderr_console, stdout_console
+from hwbench.errors import UsageError, unknown_choice
 from hwbench.machine import machine_name
-from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup
+from hwbench.reporting.table import headline
 from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
-from hwbench.workloads.base import SIZES
+
+# The ladders, the workloads and the runner import torch, so they are imported where they are
+# used: every command module is imported to build `hwbench --help`.
+if TYPE_CHECKING:
+    from hwbench.execution.ladder import LadderRun, Step
+    from hwbench.ladders.base import Rung
 
 COLUMNS = ("#", "rung", "status", "median ms", "samples/s", "vs previous", "vs first")
 COLUMNS += ("parity rel-L2 / tol", "prepare s", "reason")
@@ -29,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workload", required=True, help="workload name, e.g. llama or moe")
     p.add_argument("--device", required=True, help="cpu, cuda or npu")
     p.add_argument("--scenario", default="latency", choices=("latency", "throughput"))
-    p.add_argument("--size", default="tiny", choices=SIZES)
+    p.add_argument("--size", default="tiny", help="tiny, small or full (default: tiny)")
     p.add_argument("--batch", type=int, default=8, help="batch of the throughput scenario")
     p.add_argument("--time-budget", type=float, help="seconds of sampling per rung at most")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds before a rung is killed")
@@ -39,7 +42,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def ladder_run(args: argparse.Namespace) -> LadderRun:
     """The climb the command line asks for; bad names fail before anything runs."""
+    from hwbench.execution.ladder import LadderRun
+    from hwbench.ladders.base import ladder_for
+    from hwbench.measure.harness import HarnessConfig
+    from hwbench.workloads.base import SIZES
+
     lookup("workloads", args.workload)
+    if args.size not in SIZES:
+        raise unknown_choice("size", args.size, SIZES)
     if args.batch < 1:
         raise UsageError(f"--batch must be >= 1, got {args.batch}")
     harness = HarnessConfig()
@@ -87,6 +97,8 @@ def step_row(index: int, step: Step) -> list[str]:
 
 
 def ladder_table(run: LadderRun, document: dict[str, Any]) -> Table:
+    from hwbench.execution.ladder import steps
+
     key = f"{run.workload}/{run.size} {run.scenario}"
     table = Table(title=f"hwbench ladder {run.ladder.device}: {key} on {document['machine']}")
     for column in COLUMNS:
@@ -105,14 +117,19 @@ def describe(index: int, rung: Rung) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    from hwbench.execution.ladder import run_ladder
+
     run = ladder_run(args)
     console = stderr_console()
+    with Steps(console, total=len(run.ladder.rungs)) as progress:
 
-    def on_rung(rung: Rung, records: list[CaseRecord] | None) -> None:
-        if records is None:
-            console.print(f"rung {rung.name}: {rung.target}")
+        def on_rung(rung: Rung, records: list[CaseRecord] | None) -> None:
+            if records is None:
+                progress.doing(f"rung {rung.name}: {rung.target}")
+            else:
+                progress.done("\n".join(f"rung {rung.name}: {headline(r)}" for r in records))
 
-    document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
+        document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
     out = stdout_console()
     out.print(ladder_table(run, document))
     for index, rung in enumerate(run.ladder.rungs, start=1):

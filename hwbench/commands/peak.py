@@ -14,19 +14,21 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from rich.table import Table
 
-from hwbench.backends.base import DTYPES, Device
 from hwbench.backends.peaks import PEAKS_SCHEMA, datasheet_for, peaks_path
-from hwbench.commands.output import stdout_console
+from hwbench.commands.output import Steps, stderr_console, stdout_console
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.machine import machine_name
 from hwbench.registry import lookup
-from hwbench.results.env import fingerprint
 from hwbench.results.store import save
+
+# torch, the devices and the environment fingerprint (which imports torch) are imported where
+# they are used: every command module is imported to build `hwbench --help`.
+if TYPE_CHECKING:
+    from hwbench.backends.base import Device
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ def best_s(device: Device, op: Callable[[], object], runs: int) -> float:
 
 def matmul_op(device: Device, dtype: str, n: int) -> Callable[[], object]:
     """C = A @ B with n x n operands drawn at random (never zeros) on the device."""
+    import torch
+
+    from hwbench.backends.base import DTYPES
+
     a, b = (torch.randn(n, n, device=device.torch_device(), dtype=DTYPES[dtype]) for _ in "ab")
     c = torch.empty_like(a)
     return lambda: torch.mm(a, b, out=c)
@@ -81,6 +87,8 @@ def gemm_rate(device: Device, dtype: str, settings: PeakSettings) -> dict[str, A
 
 def copy_rate(device: Device, settings: PeakSettings) -> dict[str, Any]:
     """Best bytes/s (read + write) of a device-to-device tensor copy."""
+    import torch
+
     size = settings.copy_mib * 2**20
     src = torch.full((size // 4,), 1.5, device=device.torch_device())  # float32
     dst = torch.empty_like(src)
@@ -94,15 +102,33 @@ def copy_rate(device: Device, settings: PeakSettings) -> dict[str, Any]:
     }
 
 
-def measure(device: Device, dtypes: tuple[str, ...], settings: PeakSettings) -> dict[str, Any]:
-    """The peaks document: GEMM per supported dtype (others under `skipped`), copy, context."""
+def gemm_rates(
+    device: Device, dtypes: tuple[str, ...], settings: PeakSettings, steps: Steps
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """GEMM rates of the dtypes the device supports, and why it skips the others."""
     gemm, skipped = {}, {}
     for dtype in dtypes:
+        steps.doing(f"GEMM {dtype}")
         ok, reason = device.supports_dtype(dtype)
         if ok:
-            gemm[dtype] = gemm_rate(device, dtype, settings)
+            rate = gemm[dtype] = gemm_rate(device, dtype, settings)
+            steps.done(f"GEMM {dtype}: {_flops(rate['flops_per_s'])} at n={rate['n']}")
         else:
             skipped[dtype] = reason
+            steps.done(f"GEMM {dtype}: skipped: {reason}")
+    return gemm, skipped
+
+
+def measure(
+    device: Device, dtypes: tuple[str, ...], settings: PeakSettings, steps: Steps
+) -> dict[str, Any]:
+    """The peaks document: GEMM per supported dtype (others under `skipped`), copy, context."""
+    from hwbench.results.env import fingerprint
+
+    gemm, skipped = gemm_rates(device, dtypes, settings, steps)
+    steps.doing("copy")
+    copy = copy_rate(device, settings)
+    steps.done(f"copy: {copy['bytes_per_s'] / 1e9:.4g} GB/s")
     return {
         "schema": PEAKS_SCHEMA,
         "schema_version": 1,
@@ -114,7 +140,7 @@ def measure(device: Device, dtypes: tuple[str, ...], settings: PeakSettings) -> 
         "settings": asdict(settings),
         "gemm": gemm,
         "skipped": skipped,
-        "copy": copy_rate(device, settings),
+        "copy": copy,
     }
 
 
@@ -134,6 +160,8 @@ def settings_from(args: argparse.Namespace) -> PeakSettings:
 
 
 def dtypes_from(args: argparse.Namespace, device: Device) -> tuple[str, ...]:
+    from hwbench.backends.base import DTYPES
+
     if args.dtype is None:
         return tuple(d for d in DTYPES if device.supports_dtype(d)[0])
     chosen = tuple(d.strip() for d in args.dtype.split(",") if d.strip())
@@ -177,7 +205,9 @@ def main(args: argparse.Namespace) -> int:
     ok, reason = device.available()
     if not ok:
         raise UsageError(f"device {args.device} unavailable: {reason}")
-    document = measure(device, dtypes_from(args, device), settings_from(args))
+    dtypes = dtypes_from(args, device)
+    with Steps(stderr_console(), total=len(dtypes) + 1) as steps:  # a GEMM per dtype, the copy
+        document = measure(device, dtypes, settings_from(args), steps)
     path = peaks_path(args.out, machine_name(args.machine), device.name)
     save(document, path)
     console = stdout_console()

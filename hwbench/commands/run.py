@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from hwbench.case import Case
-from hwbench.commands.output import stderr_console, stdout_console
-from hwbench.config import Suite, Target, load_suite, suite_from_dict
+from hwbench.commands.output import Steps, stderr_console, stdout_console
 from hwbench.errors import UsageError
-from hwbench.execution.plan import expand
-from hwbench.execution.runner import run_suite
 from hwbench.machine import machine_name
-from hwbench.reporting.table import results_table
+from hwbench.reporting.table import headline, results_table
 from hwbench.results import store
 from hwbench.results.record import CaseRecord
+
+# hwbench.config and hwbench.execution import torch, so they are imported where a run needs
+# them: `hwbench --help` and the light commands build this module's parser too.
+if TYPE_CHECKING:
+    from hwbench.case import Case
+    from hwbench.config import Suite
 
 EXIT_OK, EXIT_FAILED_CASES = 0, 1
 
@@ -40,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--batch", action="append", help="batch sizes for the throughput sweep")
     run.add_argument("--dtype", help="dtype for targets that do not name one (fp32, bf16, fp16)")
     run.add_argument("--model", metavar="PATH", help="a local Hugging Face model directory")
+    run.add_argument("--name", help="what tables call the --model (default: its folder's name)")
     run.add_argument("--suite", type=Path, help="a TOML suite file (flags override it)")
     run.add_argument("--out", type=Path, default=Path("results"), help="results directory")
     run.add_argument("--machine", help="folder name for this machine (default: host name)")
@@ -61,6 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--seed", type=int, help="seed for weights and inputs")
     run.add_argument("--json", action="store_true", help="print the result document as JSON")
+    run.add_argument(
+        "--wide", action="store_true", help="every column of the table, however wide the terminal"
+    )
     run.add_argument(
         "--check-only", action="store_true", help="check every case's parity; time nothing"
     )
@@ -110,6 +113,8 @@ def _numbers(values: tuple[str, ...] | None, kind: type, flag: str, what: str) -
 
 def suite_from_args(args: argparse.Namespace) -> Suite:
     """The suite a `run` command line asks for: the --suite file, overridden by flags."""
+    from hwbench.config import Target, load_suite, suite_from_dict
+
     targets = split_targets(args.target)
     overrides: dict[str, Any] = {
         "workloads": split_list(args.workload),
@@ -117,6 +122,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "scenarios": split_list(args.scenario),
         "batches": _numbers(split_list(args.batch), int, "--batch", "integers"),
         "model_path": args.model,
+        "model_name": args.name,
         "seed": args.seed,
         "case_timeout_s": args.timeout,
         "live_cases": args.live_cases,
@@ -145,30 +151,31 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
 
 
 def main(args: argparse.Namespace) -> int:
+    from hwbench.execution.plan import expand
+    from hwbench.execution.runner import run_suite
+
     suite = suite_from_args(args)
     console = stderr_console()
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=len(expand(suite)))
+    with Steps(console, total=len(expand(suite))) as steps:
         done: dict[int, float] = {}  # fraction of each case measured
 
         def on_case(case: Case, record: CaseRecord | None, fraction: float) -> None:
-            progress.advance(task, fraction - done.get(id(case), 0.0))
+            step = fraction - done.get(id(case), 0.0)
             done[id(case)] = fraction
             if record is None:
-                progress.update(task, description=case.label())
+                steps.advance(step)
+                steps.doing(case.label())
+            else:
+                steps.done(headline(record), step)
 
         document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
     if args.json:
-        json.dump(store.as_json(document), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(store.dumps(document) + "\n")
     else:
-        stdout_console().print(results_table(document))
+        out = stdout_console()
+        out.print(results_table(document, out.width, args.wide))
+        if "noise" in document:
+            out.print(f"noise: {document['noise']['note']}", highlight=False)
     console.print(f"results: {path}")
     failed = sum(case.status == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK

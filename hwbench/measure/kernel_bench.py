@@ -62,7 +62,12 @@ class Row:
     pct_of_peak: float | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The row as saved: an error that is not finite (the output held NaN or inf) as null,
+        since JSON has neither (hwbench/results/store.py)."""
+        data = asdict(self)
+        if data["rel_l2"] is not None and not math.isfinite(data["rel_l2"]):
+            data["rel_l2"] = None
+        return data
 
 
 def bound_of(flops: float, moved: float, peak: Peak | None) -> str:

@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import bdtr  # binomial CDF; scipy.stats costs 0.5 s more to import
 
 PERCENTILES = (50, 90, 99)
 
@@ -17,6 +16,10 @@ def median_ci(samples: Sequence[float], confidence: float = 0.95) -> tuple[float
     The k-th and (n-k+1)-th smallest samples bound the median with probability
     1 - 2 * P(Binomial(n, 1/2) < k); (-inf, inf) when n is too small for `confidence`.
     """
+    # binomial CDF; scipy.special takes 0.1 s to import (not at `hwbench --help`), scipy.stats
+    # 0.5 s more
+    from scipy.special import bdtr
+
     values = np.sort(np.asarray(samples, dtype=float))
     n = len(values)
     cdf = bdtr(np.arange(n + 1), n, 0.5)

@@ -11,6 +11,7 @@ STYLES = {
     "ok": "green",
     "failed": "bold red",
     "skipped": "yellow",
+    "unstable": "yellow",  # beside "ok": a speed not to be trusted (CaseRecord.unstable)
     "PASS": "green",
     "INCONCLUSIVE": "yellow",
     "FAIL": "bold red",

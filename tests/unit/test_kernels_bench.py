@@ -95,3 +95,16 @@ def test_variants_for_other_devices_are_skipped_here_with_the_reason():
 def test_settings_refuse_unknown_shapes_and_dtypes(kwargs, message):
     with pytest.raises(UsageError, match=message):
         KernelSettings(**kwargs)
+
+
+def test_a_variant_that_outputs_nan_is_failed_and_saves_as_strict_json():
+    import json
+
+    from hwbench.results import store
+
+    rmsnorm = lookup("rmsnorm")
+    nan = Spy(lambda x, w, eps: rmsnorm.reference(x, w, eps) * float("nan"))
+    [row] = bench_kernel(with_variants("rmsnorm", Variant("nan", nan)), CPU(), QUICK)
+    assert row.status == "failed" and row.as_dict()["rel_l2"] is None
+    text = store.dumps({"schema": "hwbench-kernels", "rows": [row.as_dict()]})
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the file"))
