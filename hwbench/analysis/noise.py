@@ -64,7 +64,7 @@ def unstable_reason(
     if half is None:
         reasons.append("no finite 95% CI of the median")
     elif half > max_rel_ci:
-        reasons.append(f"median's 95% CI +-{half:.0%} (wider than +-{max_rel_ci:.0%})")
+        reasons.append(f"median's 95% CI +-{half:.1%} (wider than +-{max_rel_ci:.0%})")
     medians = pass_medians(case)
     spread = max(medians) / min(medians) - 1
     if len(medians) > 1 and spread > max_rel_ci and spread > 2 * (half or 0):
