@@ -7,7 +7,9 @@ Messages are JSON objects. Requests and their replies:
       ended while loading (skipped, failed parity, --check-only, or a scenario that measures
       itself to the end: generate, serve), else {"ok": true, "timed": true, "loops": L} once
       prepared, parity-checked, warmed up and calibrated (L: steps per sample)
-  {"op": "slice"}  ->  {"ok": true, "done": BOOL} after timing the next slice of samples
+  {"op": "slice"}  ->  {"ok": true, "done": BOOL} after timing the next slice of samples and,
+      unless done, waiting (at most the case's harness.settle_s) for the worker's threads to go
+      idle, so that a thread pool still spinning takes no core from the next case's slice
   {"op": "finish"}  ->  {"ok": true, "record": RECORD} from the slices taken
   {"op": "time", "count": N, "loops": L}  ->  {"ok": true, "samples_ns": [...]} (A/B blocks)
   {"op": "finish", "samples_ns": [...]}  ->  the record from those samples (A/B)
@@ -30,6 +32,7 @@ from typing import IO, Any
 
 import hwbench  # noqa: F401  (sets TORCH_DEVICE_BACKEND_AUTOLOAD before torch loads)
 from hwbench.case import Case
+from hwbench.measure.harness import settle
 from hwbench.registry import lookup
 from hwbench.results.record import CaseRecord
 from hwbench.scenarios.base import Timing
@@ -63,13 +66,14 @@ class CaseWorker:
 
     def __init__(self) -> None:
         self.timing: Timing | None = None
+        self.settle_s = 0.0  # the loaded case's harness.settle_s
         self.settings = contextlib.ExitStack()  # held for the worker's life
 
     def load(self, case: Case) -> dict[str, Any]:
         started = start_case(case, self.settings)
         if isinstance(started, CaseRecord):
             return {"timed": False, "record": started.to_json()}
-        self.timing = started
+        self.timing, self.settle_s = started, case.harness.settle_s
         return {"timed": True, "loops": started.loops}
 
     def answer(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +84,10 @@ class CaseWorker:
         if self.timing is None:
             raise RuntimeError(f"{op!r} before a case was loaded to time")
         if op == "slice":
-            return {"done": self.timing.sample_slice()}
+            done = self.timing.sample_slice()
+            if not done:  # a done case's worker exits next
+                settle(self.settle_s)
+            return {"done": done}
         if op == "time":
             return {"samples_ns": self.timing.samples(message["count"], message["loops"])}
         if op == "finish":

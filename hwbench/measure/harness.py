@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -33,9 +34,10 @@ class HarnessConfig:
     time_budget_s: float = 5.0  # ... or when sampling has lasted this long
     max_samples: int = 100_000
     passes: int = 3  # slices a case's sampling is split into when cases are interleaved
+    settle_s: float = 0.5  # after a slice, wait at most this long for the worker to go idle
 
     def __post_init__(self) -> None:
-        for name in ("warmup_s", "min_sample_s", "min_time_s", "target_rel_ci"):
+        for name in ("warmup_s", "min_sample_s", "min_time_s", "target_rel_ci", "settle_s"):
             if getattr(self, name) < 0:
                 raise UsageError(f"harness {name} must be >= 0, got {getattr(self, name)}")
         if self.time_budget_s <= 0:
@@ -154,6 +156,25 @@ class Sampler:
                 result.stop_reason = reason
                 result.rel_ci_halfwidth = relative_ci_halfwidth(result.samples_ns)
                 return
+
+
+def settle(max_s: float, quiet_s: float = 0.02, poll_s: float = 0.005) -> float:
+    """Wait, at most `max_s`, until this process's threads have used under a tenth of a core
+    for `quiet_s`; returns the seconds waited. Thread pools spin after their last task before
+    they sleep (on the 2-core VM: onnxruntime's 20-75 ms, torch's OpenMP ~8 ms), on a core
+    that the next case's slice, in another worker, would otherwise share with them."""
+    start = time.perf_counter()
+    marks = deque([(start, time.process_time())])  # (wall s, this process's CPU s)
+    while time.perf_counter() - start < max_s:
+        time.sleep(poll_s)
+        now, cpu = time.perf_counter(), time.process_time()
+        marks.append((now, cpu))
+        while now - marks[1][0] >= quiet_s:  # the oldest mark kept: the newest quiet_s old
+            marks.popleft()
+        then, cpu_then = marks[0]
+        if now - then >= quiet_s and cpu - cpu_then < 0.1 * (now - then):
+            break
+    return time.perf_counter() - start
 
 
 def stop_reason(result: Measurement, config: HarnessConfig, since: int = 0) -> str:

@@ -1,3 +1,4 @@
+import threading
 import time
 
 import pytest
@@ -5,7 +6,7 @@ import pytest
 from hwbench.backends.base import Timer
 from hwbench.backends.cpu import CPU
 from hwbench.errors import UsageError
-from hwbench.measure.harness import HarnessConfig, Sampler, measure
+from hwbench.measure.harness import HarnessConfig, Sampler, measure, settle
 
 QUICK = dict(warmup_s=0.01, min_samples=5, min_time_s=0.05, time_budget_s=2.0)
 
@@ -76,7 +77,8 @@ def test_warm_up_runs_before_sampling():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"time_budget_s": 0}, {"min_samples": 0}, {"warmup_s": -1}, {"passes": 0}]
+    "bad",
+    [{"time_budget_s": 0}, {"min_samples": 0}, {"warmup_s": -1}, {"passes": 0}, {"settle_s": -1}],
 )
 def test_bad_settings_are_usage_errors(bad):
     with pytest.raises(UsageError):
@@ -141,3 +143,31 @@ def test_max_samples_ends_the_case_before_its_last_pass():
     sampler.sample_slice()
     assert len(sampler.result.samples_ns) == 4
     assert sampler.result.pass_starts == [0]
+
+
+def spin(seconds: float) -> threading.Thread:
+    """A thread that keeps a core busy for `seconds`, as a thread pool's spin-wait does."""
+
+    def busy() -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    return thread
+
+
+def test_settle_waits_until_the_process_threads_stop_spinning():
+    spinner = spin(0.15)
+    waited = settle(2.0)
+    assert not spinner.is_alive()  # the core is free when it returns
+    assert 0.15 <= waited < 1.0
+
+
+def test_settle_returns_soon_when_nothing_spins_and_gives_up_at_its_limit():
+    assert settle(2.0) < 0.1
+    spinner = spin(1.0)
+    assert 0.2 <= settle(0.2) < 0.5
+    spinner.join()
+    assert settle(0.0) < 0.01
