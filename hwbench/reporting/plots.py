@@ -151,8 +151,8 @@ def roofline(
 
 def _span(intensities: list[float], roofs: Roofs) -> np.ndarray:
     """Intensities to draw roofs over: the points' and every ridge, with room either side."""
-    ridges = [flops / moved for flops, moved in roofs.values()]
-    return np.geomspace(min(*intensities, *ridges) / 4, max(*intensities, *ridges) * 4, 200)
+    every = [*intensities, *(flops / moved for flops, moved in roofs.values())]
+    return np.geomspace(min(every) / 4, max(every) * 4, 200)
 
 
 def _roof_label(dtype: str, basis: str, flops: float, moved: float) -> str:

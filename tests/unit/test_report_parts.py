@@ -130,3 +130,10 @@ def test_each_dtype_gets_its_own_roof() -> None:
     points, roofs = charts.roof_points(placed)
     assert roofs == {("fp32", "measured"): (1e12, 1e11), ("bf16", "measured"): (4e12, 1e11)}
     assert points["torch@cpu:dtype=bf16"] == ("bf16", [(100.0, 1e9)])
+
+
+def test_a_roofline_of_one_point_without_peaks_draws() -> None:
+    from hwbench.reporting import plots
+
+    uri = plots.roofline("one point", {"torch@cpu": ("fp32", [(2.0, 1e9)])}, {})
+    assert uri.startswith("data:image/png;base64,")
