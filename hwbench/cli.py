@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 import hwbench
 from hwbench.commands import COMMANDS
 from hwbench.errors import UsageError
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143  # 128 + signal
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI runners and `timeout` send), handled as Ctrl-C is: every finished case
+    is kept and workers and temporary folders are cleaned up on the way out."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,16 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = importlib.import_module(f"hwbench.commands.{args.command}")
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return command.main(args)
     except UsageError as error:
         print(f"hwbench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("hwbench: interrupted; finished cases are saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        print(f"hwbench: {what}; finished cases are saved", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -123,11 +123,17 @@ def test_passes_take_turns_across_the_cases_kept_live(tmp_path, live_cases, inte
         assert first.sampling.pass_times[2] < second.sampling.pass_times[0]
 
 
-@pytest.mark.parametrize("passes", ["1", "3"])
-def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, passes):
+@pytest.mark.parametrize(
+    ("passes", "stop", "code"),
+    [("1", signal.SIGINT, 130), ("3", signal.SIGINT, 130), ("3", signal.SIGTERM, 143)],
+)
+def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, passes, stop, code):
     """In one go, the finished case is kept; interleaved, the case with one pass of three
-    timed is saved from it, marked interrupted. Either way no worker is left."""
+    timed is saved from it, marked interrupted. Either way no worker is left. SIGTERM (CI
+    runners, `timeout`) is handled as Ctrl-C, exiting 128 + 15."""
     mark = tmp_path / "hanging"
+    scratch = tmp_path / "tmp"  # the run's temporary folders, which must be gone after
+    scratch.mkdir()
     proc = subprocess.Popen(
         hwbench_cmd(
             "run",
@@ -148,7 +154,7 @@ def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**plugin_env, "HWBENCH_TEST_HANG_MARK": str(mark)},
+        env={**plugin_env, "HWBENCH_TEST_HANG_MARK": str(mark), "TMPDIR": str(scratch)},
         preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
@@ -156,9 +162,9 @@ def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, 
         time.sleep(0.2)
     assert mark.exists(), "the hanging case should have started"
     workers = psutil.Process(proc.pid).children(recursive=True)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, stop)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == code, stderr
     assert "Traceback" not in stderr
     cases = store.load(result_files(tmp_path)[0])["cases"]
     assert [c.status for c in cases] == ["ok"]
@@ -167,6 +173,7 @@ def test_ctrl_c_keeps_measured_cases_and_leaves_no_worker(tmp_path, plugin_env, 
     assert len(cases[0].sampling.pass_starts) == 1
     psutil.wait_procs(workers, timeout=10)
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert not list(scratch.iterdir()), "temporary folders left behind"
 
 
 def test_list_explains_every_device():
