@@ -146,6 +146,23 @@ def validate(document: Any, origin: str) -> None:
             raise UsageError(f"{origin}: case {index} lacks {', '.join(CASE_REQUIRED)}")
         if case["status"] not in STATUSES:
             raise UsageError(f"{origin}: case {index} has unknown status {case['status']!r}")
+        bad = _bad_sample(case.get("samples_ns") or [])
+        if bad is not None:
+            raise UsageError(
+                f"{origin}: case {index} has a sample that is not a positive time: {bad!r}"
+            )
+
+
+def _bad_sample(samples: Any) -> Any:
+    """The first entry of `samples` that is not a finite number above 0 (a time in ns), else
+    None; the list itself when it is not one."""
+    if not isinstance(samples, list):
+        return samples
+    for value in samples:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value) or value <= 0:
+            return value
+    return None
 
 
 def as_json(document: dict[str, Any]) -> dict[str, Any]:

@@ -127,6 +127,23 @@ def test_gate_bad_input_exits_2_with_one_line(
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("sample", ["NaN", "Infinity", "0", "-5", '"fast"'])
+def test_a_candidate_with_impossible_timings_is_an_input_error_not_a_pass(
+    run_file: Path, tmp_path: Path, sample: str
+) -> None:
+    text = run_file.read_text()
+    start = text.index('"samples_ns": [') + len('"samples_ns": [')
+    bad = tmp_path / "bad.json"
+    bad.write_text(text[:start] + sample + ", " + text[start:])  # a JSON parser's NaN, too
+    for command in (
+        ["gate", "--baseline", str(run_file), "--candidate", str(bad)],
+        ["compare", str(run_file), str(bad)],
+    ):
+        done = hwbench(*command)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        assert "not a positive time" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_every_command_refuses_a_truncated_file(tmp_path: Path) -> None:
     bad = tmp_path / "truncated.json"
     bad.write_text('{"schema": "hwbench-results", "cases": [')
