@@ -25,12 +25,16 @@ def target_label(key: dict[str, Any]) -> str:
     return f"{key['engine']}@{key['device']}" + (f":{written}" if written else "") + arm
 
 
+def workload_label(key: dict[str, Any]) -> str:
+    """workload/size, or a --model workload's name and sequence length (it has no size)."""
+    return key.get("model_name") or f"{key['workload']}/{key['size']}"
+
+
 def case_label(key: dict[str, Any]) -> str:
     """workload/size scenario batch (a --model workload: its name and sequence length instead
     of workload/size), with token counts and request rate for LLM cases (the dtype belongs to
     the target: `target_label`)."""
-    model = key.get("model_name") or f"{key['workload']}/{key['size']}"
-    text = f"{model} {key['scenario']} b{key['batch']}"
+    text = f"{workload_label(key)} {key['scenario']} b{key['batch']}"
     return text + llm_suffix(key)
 
 

@@ -118,6 +118,11 @@ def run_noise(cases: list[CaseRecord]) -> dict[str, Any] | None:
     }
 
 
+def within_floor(ratio: float, floor_pct: float) -> bool:
+    """Whether a ratio of two medians is closer to 1 than the floor, either way."""
+    return 1 / (1 + floor_pct / 100) < ratio < 1 + floor_pct / 100
+
+
 def noise_floor_pct(documents: Iterable[dict[str, Any]]) -> float | None:
     """The largest noise floor among documents that measured one (None if none did)."""
     floors = [(d.get("noise") or {}).get("meaningful_pct") for d in documents]

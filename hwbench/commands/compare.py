@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from hwbench.analysis.compare import AXES, Cell, Comparison, compare
-from hwbench.analysis.noise import noise_floor_pct
+from hwbench.analysis.noise import noise_floor_pct, within_floor
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
 from hwbench.reporting.inputs import read_inputs
@@ -53,15 +53,13 @@ def cell_lines(cell: Cell | None, alpha: float, floor_pct: float | None) -> list
     lines = [first, f"{precision}, parity {cell.parity}" if cell.parity else precision]
     if cell.case.unstable:
         lines.append(f"unstable: {cell.case.unstable}")
-    if cell.ratio is not None and floor_pct is not None and within(cell, floor_pct):
+    if (
+        cell.ratio is not None
+        and floor_pct is not None
+        and within_floor(cell.ratio.estimate, floor_pct)
+    ):
         lines.append(f"within the run's noise ({floor_pct:.0f}%)")
     return lines
-
-
-def within(cell: Cell, floor_pct: float) -> bool:
-    """Whether the ratio is closer to 1 than the run's A/A spread."""
-    estimate = cell.ratio.estimate
-    return 1 / (1 + floor_pct / 100) < estimate < 1 + floor_pct / 100
 
 
 def to_markdown(

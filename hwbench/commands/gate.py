@@ -188,8 +188,7 @@ def candidate_document(path: Path) -> tuple[dict[str, Any], list[str]]:
     if len(inputs.documents) != 1:
         names = ", ".join(name for name, _ in inputs.documents)
         raise UsageError(
-            f"--candidate must name one result file; {path} holds {len(inputs.documents)}: "
-            f"{names}"
+            f"--candidate must name one result file; {path} holds {len(inputs.documents)}: {names}"
         )
     return inputs.documents[0][1], inputs.notes
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from hwbench.labels import case_label, llm_suffix, target_label
+from hwbench.labels import case_label, llm_suffix, target_label, workload_label
 from hwbench.reporting import plots
-from hwbench.reporting.comparisons import workload_of
 from hwbench.results.record import CaseRecord
 
 Docs = list[tuple[str, dict[str, Any]]]  # (name, result document)
@@ -94,7 +93,7 @@ def latency_cdfs(documents: Docs) -> str:
 
 
 def _scenario(machine: str, case: CaseRecord) -> tuple[str, str, str]:
-    return workload_of(case.key), case.key["scenario"], llm_suffix(case.key)
+    return workload_label(case.key), case.key["scenario"], llm_suffix(case.key)
 
 
 def throughput(documents: Docs) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from hwbench.analysis.compare import Cell, Comparison, compare
 from hwbench.analysis.noise import noise_floor_pct
 from hwbench.errors import UsageError
+from hwbench.labels import workload_label
 from hwbench.results.record import CaseRecord
 
 Docs = list[tuple[str, dict[str, Any]]]  # (name, result document)
@@ -28,15 +29,10 @@ class Compared:
     floor_pct: float | None = None
 
 
-def workload_of(key: dict[str, Any]) -> str:
-    """The workload as case labels start: its model name, or workload/size."""
-    return key.get("model_name") or f"{key['workload']}/{key['size']}"
-
-
 def by_workload(documents: Docs) -> dict[str, Docs]:
     """The documents once per workload with a timed case, each holding only its cases."""
     names = dict.fromkeys(
-        workload_of(case.key) for _, doc in documents for case in doc["cases"] if case.timed
+        workload_label(case.key) for _, doc in documents for case in doc["cases"] if case.timed
     )
     return {
         workload: [(name, {**doc, "cases": _cases_of(doc, workload)}) for name, doc in documents]
@@ -45,7 +41,7 @@ def by_workload(documents: Docs) -> dict[str, Docs]:
 
 
 def _cases_of(document: dict[str, Any], workload: str) -> list[CaseRecord]:
-    return [case for case in document["cases"] if workload_of(case.key) == workload]
+    return [case for case in document["cases"] if workload_label(case.key) == workload]
 
 
 def compared(documents: Docs, by: str) -> list[Compared]:
@@ -64,6 +60,11 @@ def compared(documents: Docs, by: str) -> list[Compared]:
 
 def dtypes_measured(documents: Docs) -> set[str]:
     return {case.key["dtype"] for _, doc in documents for case in doc["cases"] if case.timed}
+
+
+def short(label: str, workload: str) -> str:
+    """A case label without the workload its group is titled with."""
+    return label.removeprefix(f"{workload} ")
 
 
 def cell_lines(cell: Cell | None) -> list[str]:
@@ -101,7 +102,7 @@ def grids(comparison: Comparison, workload: str) -> list[tuple[list[str], list[l
     MAX_COLUMNS columns (the label column repeated); row labels without the workload. Rows
     with a single cell, and columns left empty, are left out: they compare nothing."""
     columns, kept = compared_rows(comparison)
-    labels = [label.removeprefix(f"{workload} ") for label, _ in kept]
+    labels = [short(label, workload) for label, _ in kept]
     cells = [cells for _, cells in kept]
     columns = [f"{columns[0]} (baseline)", *columns[1:]]
     corner, down, across = "case", labels, columns

@@ -173,6 +173,11 @@ def load_any(path: Path) -> dict[str, Any]:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return store.load(path)  # raises its one-line error
+    return read_any(data, str(path))
+
+
+def read_any(data: Any, origin: str) -> dict[str, Any]:
+    """Parsed JSON as a result document: a hwbench result, or a pytest-benchmark file."""
     if is_pytest_benchmark(data):
-        return from_pytest_benchmark(data, str(path))
-    return store.read(data, str(path))
+        return from_pytest_benchmark(data, origin)
+    return store.read(data, origin)

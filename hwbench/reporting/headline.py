@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hwbench.analysis.compare import Cell, Comparison
-from hwbench.reporting.comparisons import Compared, Docs
+from hwbench.analysis.noise import within_floor
+from hwbench.reporting.comparisons import Compared, Docs, short
 
 HEADER = ("case", "fastest", "speed-up [95% CI]", "note")
 
@@ -64,7 +65,7 @@ def _flags(
             flags.append(f"{column} unstable: {cell.case.unstable}")
     if interval is not None and interval[0] <= 1:
         flags.append("interval includes 1: not a clear win")
-    if speedup is not None and floor_pct is not None and speedup < 1 + floor_pct / 100:
+    if speedup is not None and floor_pct is not None and within_floor(speedup, floor_pct):
         flags.append(f"below the run's noise floor ({floor_pct:.0f}%)")
     return tuple(flags)
 
@@ -74,11 +75,6 @@ def speedup_text(win: Win) -> str:
         return "baseline is fastest" if win.fastest == win.baseline else "n/a"
     low, high = win.interval
     return f"{win.speedup:.3g}x [{low:.3g}, {high:.3g}]"
-
-
-def short(label: str, workload: str) -> str:
-    """A case label without the workload its group is titled with."""
-    return label.removeprefix(f"{workload} ")
 
 
 def headline_groups(found: list[Compared]) -> list[tuple[str, list[list[str]]]]:

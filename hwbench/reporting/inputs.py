@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hwbench.errors import UsageError
-from hwbench.reporting.export import is_pytest_benchmark, load_any
+from hwbench.reporting.export import is_pytest_benchmark, load_any, read_any
 from hwbench.results.store import SCHEMA
 
 Document = tuple[str, dict[str, Any]]  # (name, result document)
@@ -44,13 +44,18 @@ def expand(path: Path) -> tuple[list[Path], bool]:
     return [path], False
 
 
-def other_kind(path: Path) -> str | None:
-    """What a JSON file holds when it is a hwbench file but not results (its `schema`), or
-    None for results, pytest-benchmark files and anything unreadable (left to the loader)."""
+def parsed(path: Path) -> Any:
+    """The file's JSON, or None when it cannot be read or parsed (left to the loader, which
+    says why in one line)."""
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def other_kind(data: Any) -> str | None:
+    """What parsed JSON holds when it is a hwbench file but not results (its `schema`), or
+    None for results, pytest-benchmark files and anything else (left to the loader)."""
     if not isinstance(data, dict) or is_pytest_benchmark(data):
         return None
     kind = data.get("schema")
@@ -64,12 +69,14 @@ def read_inputs(paths: list[Path]) -> Inputs:
     for given in paths:
         expanded, listed = expand(given)
         for path in expanded:
-            kind = other_kind(path)
+            data = parsed(path)  # read once: to sort the file out, then to load it
+            kind = other_kind(data)
             if kind is not None:
                 notes.append(f"left out {path}: a {kind} file, not results")
                 continue
             try:
-                loaded.append((path, load_any(path)))
+                document = load_any(path) if data is None else read_any(data, str(path))
+                loaded.append((path, document))
             except UsageError as error:
                 if not listed:
                     raise

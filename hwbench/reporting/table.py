@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hwbench.labels import case_label, target_label
+from hwbench.labels import case_label, label, target_label
 from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
 
@@ -107,10 +107,10 @@ def case_cells(case: CaseRecord) -> dict[str, str]:
 def headline(case: CaseRecord) -> str:
     """One line for a log as a case finishes: its label, status, and its median with the 95% CI
     or the reason it has none."""
-    label = f"{case_label(case.key)} {target_label(case.key)}"
+    name = label(case.key)
     if case.metrics is None:
-        return f"{label}: {case.status}: {case.reason}"
-    figure = f"{label}: {case.status}, median {median_cell(case.metrics['latency_ms'])} ms"
+        return f"{name}: {case.status}: {case.reason}"
+    figure = f"{name}: {case.status}, median {median_cell(case.metrics['latency_ms'])} ms"
     return figure + (f"; unstable: {case.unstable}" if case.unstable else "")
 
 
