@@ -12,10 +12,13 @@ from hwbench.errors import UsageError, unknown_choice
 from hwbench.llm.metrics import parse_slos
 from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup, plugins
+from hwbench.settings import HARNESS_RULES, SUITE_RULES, check, check_fields
 from hwbench.workloads import builtin_workloads
 from hwbench.workloads.base import SIZES
 
 COMMON_OPTIONS = ("dtype",)
+# Suite fields checked on construction; targets are checked as text where they are parsed.
+FIELD_RULES = {k: rule for k, rule in SUITE_RULES.items() if k != "targets"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Suite:
             object.__setattr__(self, "workloads", hf or tuple(builtin_workloads()))
         if not self.targets:
             object.__setattr__(self, "targets", default_targets())
+        check_fields(self, FIELD_RULES)
         for workload in self.workloads:
             lookup("workloads", workload)
         for size in self.sizes:
@@ -113,26 +117,10 @@ class Suite:
                 raise unknown_choice("size", size, SIZES)
         for scenario in self.scenarios:
             lookup("scenarios", scenario)
-        if any(b < 1 for b in self.batches):
-            raise UsageError(f"batch sizes must be >= 1, got {list(self.batches)}")
-        if self.case_timeout_s <= 0:
-            raise UsageError(f"case timeout must be > 0 seconds, got {self.case_timeout_s}")
-        if self.live_cases is not None and self.live_cases < 1:
-            raise UsageError(f"live cases must be >= 1, got {self.live_cases}")
         if "hf" in self.workloads and not self.model_path:
             raise UsageError("workload 'hf' needs --model PATH (a Hugging Face model directory)")
         if self.model_name and not self.model_path:
             raise UsageError("--name names a --model workload; give --model PATH as well")
-        for name in ("prompt_len", "output_len"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise UsageError(f"{name} must be >= 1, got {value}")
-        if any(not rate > 0 for rate in self.request_rates):
-            raise UsageError(
-                f"request rates must be > 0 (inf: all at once), got {self.request_rates}"
-            )
-        if not self.burstiness > 0:
-            raise UsageError(f"burstiness must be > 0, got {self.burstiness}")
         if self.slo is not None:
             parse_slos(self.slo)
         if not self.name.replace("-", "").replace("_", "").isalnum():
@@ -141,69 +129,42 @@ class Suite:
 
 SUITE_KEYS = {f.name for f in fields(Suite)}
 HARNESS_KEYS = {f.name for f in fields(HarnessConfig)}
-# The TOML type each suite key takes (lists become tuples).
-SUITE_TYPES: dict[str, tuple[type, type | None]] = {
-    "name": (str, None),
-    "check_only": (bool, None),
-    "model_path": (str, None),
-    "model_name": (str, None),
-    "seed": (int, None),
-    "case_timeout_s": ((int, float), None),  # type: ignore[dict-item]
-    "live_cases": (int, None),
-    "workloads": (list, str),
-    "sizes": (list, str),
-    "targets": (list, str),
-    "scenarios": (list, str),
-    "batches": (list, int),
-    "harness": (dict, None),
-    "prompt_len": (int, None),
-    "output_len": (int, None),
-    "request_rates": (list, (int, float)),
-    "burstiness": ((int, float), None),
-    "slo": (str, None),
-}
 
 
-def load_suite(path: Path, **overrides: Any) -> Suite:
-    """A Suite from a TOML file; `overrides` (from the command line) win over the file."""
+def load_suite(path: Path, harness: dict[str, Any] | None = None, **overrides: Any) -> Suite:
+    """A Suite from a TOML file; `overrides` and `harness` (flags) win over the file."""
     try:
         data = tomllib.loads(path.read_text())
     except OSError as error:
         raise UsageError(f"suite file {path}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UsageError(f"suite file {path} is not valid TOML: {error}") from None
-    return suite_from_dict(data, str(path), **overrides)
+    return suite_from_dict(data, str(path), harness, **overrides)
 
 
-def suite_from_dict(data: dict[str, Any], origin: str, **overrides: Any) -> Suite:
-    """A Suite from parsed TOML, with unknown keys and wrong types reported by name."""
+def suite_from_dict(
+    data: dict[str, Any], origin: str, harness: dict[str, Any] | None = None, **overrides: Any
+) -> Suite:
+    """A Suite from parsed TOML, with unknown keys and wrong types reported by name;
+    `overrides` (flags) win over the file's keys, `harness` over its [harness] table."""
     unknown = set(data) - SUITE_KEYS
     if unknown:
         raise UsageError(f"{origin}: unknown key(s) {sorted(unknown)}; valid: {sorted(SUITE_KEYS)}")
-    for key, value in data.items():
-        _check_type(key, value, origin)
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    harness = values.pop("harness", {})
-    if set(harness) - HARNESS_KEYS:
+    table = data.get("harness", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{origin}: harness must be a table ([harness]), got {table!r}")
+    if set(table) - HARNESS_KEYS:
         raise UsageError(f"{origin}: [harness] keys must be among {sorted(HARNESS_KEYS)}")
+    try:
+        for key, value in data.items():
+            if key != "harness":
+                check(key, value, SUITE_RULES[key])
+        for key, value in table.items():
+            check(key, value, HARNESS_RULES[key], "[harness] ")
+    except UsageError as error:
+        raise UsageError(f"{origin}: {error}") from None
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "harness"}
     if "targets" in values:
         values["targets"] = tuple(Target.parse(t) for t in values["targets"])
     values.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return Suite(harness=HarnessConfig(**harness), **values)
-    except TypeError as error:
-        raise UsageError(f"{origin}: {error}") from None
-
-
-def _check_type(key: str, value: Any, origin: str) -> None:
-    outer, inner = SUITE_TYPES[key]
-    ok = isinstance(value, outer) and not (outer is int and isinstance(value, bool))
-    if ok and inner is not None:
-        ok = all(isinstance(item, inner) for item in value)
-    if not ok:
-        kind = (
-            f"a list of {getattr(inner, '__name__', 'number')}s"
-            if inner
-            else getattr(outer, "__name__", "a number")
-        )
-        raise UsageError(f"{origin}: {key} must be {kind}, got {value!r}")
+    return Suite(harness=HarnessConfig(**{**table, **(harness or {})}), **values)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from hwbench.backends.base import Timer
 from hwbench.errors import UsageError
 from hwbench.measure.stats import relative_ci_halfwidth
+from hwbench.settings import HARNESS_RULES, check_fields
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,9 @@ class HarnessConfig:
     settle_s: float = 0.5  # after a slice, wait at most this long for the worker to go idle
 
     def __post_init__(self) -> None:
-        for name in ("warmup_s", "min_sample_s", "min_time_s", "target_rel_ci", "settle_s"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"harness {name} must be >= 0, got {getattr(self, name)}")
-        if self.time_budget_s <= 0:
-            raise UsageError(f"time budget must be > 0 seconds, got {self.time_budget_s}")
-        if self.min_samples < 1 or self.max_samples < self.min_samples:
+        check_fields(self, HARNESS_RULES, "[harness] ")
+        if self.max_samples < self.min_samples:
             raise UsageError("harness needs 1 <= min_samples <= max_samples")
-        if self.passes < 1:
-            raise UsageError(f"passes must be >= 1, got {self.passes}")
 
 
 @dataclass

@@ -33,8 +33,11 @@ def assert_usage_error(result, *fragments):
         (["--size", "huge"], ["unknown size 'huge'", "full, small, tiny"]),
         (["--batch", "x"], ["--batch takes integers"]),
         (["--dtype", "fp64"], ["unknown dtype 'fp64'"]),
-        (["--passes", "0"], ["passes must be >= 1"]),
-        (["--live-cases", "0"], ["live cases must be >= 1"]),
+        (["--passes", "0"], ["passes (--passes) must be an integer >= 1"]),
+        (["--live-cases", "0"], ["live_cases (--live-cases) must be an integer >= 1"]),
+        (["--time-budget", "nan"], ["time_budget_s (--time-budget) must be a finite number > 0"]),
+        (["--timeout", "inf"], ["case_timeout_s (--timeout) must be a finite number > 0"]),
+        (["--seed", str(10**23)], ["seed (--seed) must be an integer >= 0"]),
     ],
 )
 def test_unknown_names_list_the_valid_ones(tmp_path, args, fragments):
