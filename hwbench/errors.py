@@ -1,8 +1,34 @@
 """Errors that end a command with a one-line message."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+EXIT_SAVE_FAILED = 74  # sysexits.h EX_IOERR: an output could not be written
+
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
+
+
+class SaveError(Exception):
+    """An output file could not be written (a full disk, a file size limit): printed as one
+    line, exit code EXIT_SAVE_FAILED."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        reason = error.strerror or str(error)
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what CI runners and `timeout` send), handled as Ctrl-C is: every finished case
+    is kept and workers and temporary folders are cleaned up on the way out."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """A SIGTERM handler."""
+    raise Terminated
 
 
 def unknown_choice(kind: str, given: str, valid: list[str] | tuple[str, ...]) -> UsageError:

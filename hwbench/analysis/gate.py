@@ -6,7 +6,9 @@ Per case, with the ratio r = candidate / baseline of medians and its confidence 
   PASS          high <= 1 + t (any slowdown is within the threshold; speed-ups land here);
   INCONCLUSIVE  otherwise: the interval reaches past 1 + t but does not show a slowdown past it.
 A speed-up (r < 1) can never FAIL. A case that ran in the baseline and failed in the candidate
-FAILs. Exit code: 1 when any case FAILs, else 0 (INCONCLUSIVE passes unless asked otherwise).
+FAILs; one that ran in the baseline and is not in the candidate is MISSING. Exit code: 1 when any
+case FAILs, else 0 (INCONCLUSIVE and MISSING pass unless asked otherwise: --inconclusive-fails,
+--require-all).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from hwbench.errors import UsageError
 from hwbench.labels import label
 from hwbench.results.record import CaseRecord
 
-PASS, INCONCLUSIVE, FAIL = "PASS", "INCONCLUSIVE", "FAIL"
+PASS, INCONCLUSIVE, FAIL, MISSING = "PASS", "INCONCLUSIVE", "FAIL", "MISSING"
+VERDICTS = (PASS, INCONCLUSIVE, FAIL, MISSING)
 EXIT_PASS, EXIT_FAIL = 0, 1
 
 
@@ -110,9 +113,21 @@ def judge(outcomes: list[Outcome], gate: RatioGate, alpha: float) -> list[Outcom
     return outcomes
 
 
-def exit_code(outcomes: list[Outcome], inconclusive_fails: bool = False) -> int:
-    failing = {FAIL, INCONCLUSIVE} if inconclusive_fails else {FAIL}
-    return EXIT_FAIL if any(o.verdict in failing for o in outcomes) else EXIT_PASS
+def failing(inconclusive_fails: bool = False, require_all: bool = False) -> set[str]:
+    """The verdicts that fail the run: FAIL, and INCONCLUSIVE and MISSING when asked."""
+    verdicts = {FAIL}
+    if inconclusive_fails:
+        verdicts.add(INCONCLUSIVE)
+    if require_all:
+        verdicts.add(MISSING)
+    return verdicts
+
+
+def exit_code(
+    outcomes: list[Outcome], inconclusive_fails: bool = False, require_all: bool = False
+) -> int:
+    fails = failing(inconclusive_fails, require_all)
+    return EXIT_FAIL if any(o.verdict in fails for o in outcomes) else EXIT_PASS
 
 
 RatioOf = Callable[[CaseRecord, CaseRecord], Ratio]
@@ -124,8 +139,9 @@ def pair_cases(
     ratio_of: RatioOf,
     history: Sequence[dict[str, Any]] = (),
 ) -> tuple[list[Outcome], list[str]]:
-    """Outcomes (unjudged) for cases with the same full key in both documents, and notes on
-    the rest; `ratio_of(baseline_case, candidate_case)` gives a Ratio. `history`: earlier
+    """Outcomes (unjudged) for cases with the same full key in both documents, MISSING for each
+    case that ran ok in the baseline and is not in the candidate, and notes on the rest;
+    `ratio_of(baseline_case, candidate_case)` gives a Ratio. `history`: earlier
     baseline documents; a case that ran ok in two or more of them and `baseline` is judged
     against their run-to-run spread (`ratio_to_history`) instead."""
     by_key = {run_key(case.key): case for case in baseline["cases"]}
@@ -144,11 +160,11 @@ def pair_cases(
         check_comparable(base.key, case.key, name)
         runs = [base, *(cases[key] for cases in earlier if key in cases)]
         outcomes.extend(_outcome(name, runs, case, ratio_of, notes))
-    notes += [
-        f"{label(c.key)}: not in the candidate"
-        for c in baseline["cases"]
-        if run_key(c.key) not in seen
-    ]
+    for base in (c for c in baseline["cases"] if run_key(c.key) not in seen):
+        if base.timed:
+            outcomes.append(_missing(base))
+        else:
+            notes.append(f"{label(base.key)}: not in the candidate ({base.status} in the baseline)")
     if not seen:
         raise UsageError(f"no case matches between the two files: {_nearest(baseline, candidate)}")
     return outcomes, notes
@@ -177,6 +193,11 @@ def _outcome(
     return [Outcome(label, PASS, ratio=ratio, baseline_ms=baseline_ms, candidate_ms=candidate_ms)]
 
 
+def _missing(base: CaseRecord) -> Outcome:
+    ms = base.metrics["latency_ms"]["p50"]
+    return Outcome(label(base.key), MISSING, "not in the candidate", baseline_ms=ms)
+
+
 def _nearest(baseline: dict[str, Any], candidate: dict[str, Any]) -> str:
     """The differences between the two most alike cases of two documents."""
     pairs = [(a.key, b.key) for a in baseline["cases"] for b in candidate["cases"]]
@@ -184,3 +205,42 @@ def _nearest(baseline: dict[str, Any], candidate: dict[str, Any]) -> str:
         return "one of them has no cases"
     diffs = [differences(a, b, sorted(a.keys() | b.keys())) for a, b in pairs]
     return "; ".join(min(diffs, key=len)) + " differ"
+
+
+def where_ran(document: dict[str, Any]) -> dict[str, Any]:
+    """What says where a result ran: its machine name, CPU model, core counts and each
+    accelerator's name (None where the document does not say)."""
+    env = document.get("environment") or {}
+    found = {"machine": document.get("machine")}
+    found |= {name: env.get(name) for name in ("cpu", "physical_cores", "logical_cores")}
+    for name, device in (document.get("devices") or {}).items():
+        if name != "cpu":  # the environment's cpu already
+            found[f"{name} device"] = (device.get("info") or {}).get("name")
+    return found
+
+
+def across_machines(baselines: Sequence[dict[str, Any]], candidate: dict[str, Any]) -> list[str]:
+    """'baseline ran on X, candidate on Y: cpu, logical_cores differ', once for each baseline
+    machine that is not the candidate's (a fact either side leaves out is not compared)."""
+    now = where_ran(candidate)
+    lines: list[str] = []
+    for baseline in baselines:
+        before = where_ran(baseline)
+        differ = [k for k, v in before.items() if None not in (v, now.get(k)) and v != now[k]]
+        line = (
+            f"baseline ran on {_machine_text(before)}, candidate on {_machine_text(now)}: "
+            f"{', '.join(differ)} differ"
+        )
+        if differ and line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _machine_text(where: dict[str, Any]) -> str:
+    """'box (AMD EPYC 7B13, 2 cores, cuda: NVIDIA H200)'."""
+    cores = where["logical_cores"] or where["physical_cores"]
+    facts = [where["cpu"], f"{cores} cores" if cores else None]
+    devices = {k.removesuffix(" device"): v for k, v in where.items() if k.endswith(" device")}
+    facts += [f"{device}: {name}" for device, name in devices.items() if name]
+    shown = ", ".join(str(f) for f in facts if f)
+    return f"{where['machine']} ({shown})" if shown else str(where["machine"])

@@ -5,27 +5,35 @@ from __future__ import annotations
 import argparse
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from hwbench.analysis.compare import ratio_of_medians
 from hwbench.analysis.gate import (
     FAIL,
     INCONCLUSIVE,
+    MISSING,
     PASS,
+    VERDICTS,
     Outcome,
     RatioGate,
+    across_machines,
     exit_code,
+    failing,
     judge,
     pair_cases,
 )
 from hwbench.commands.output import stdout_console
-from hwbench.errors import UsageError
+from hwbench.errors import SaveError, UsageError
 from hwbench.reporting.inputs import read_inputs
 from hwbench.reporting.vocabulary import markdown_table, styled
+from hwbench.results import files
 
+MACHINES_NOTE = "the ratios measure the machines as well as the change (--same-machine: refuse it)"
 MARKDOWN_HEADER = ("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict")
 DRIFT_NOTE = (
     "the intervals cover the noise within each run, not drift between the two runs; give "
@@ -59,6 +67,12 @@ def add_verdict_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inconclusive-fails", action="store_true", help="exit 1 on INCONCLUSIVE as well"
     )
+    parser.add_argument(
+        "--require-all",
+        action=argparse.BooleanOptionalAction,
+        help="exit 1 when a case that ran in the baseline is MISSING from the candidate "
+        "(default: on with several baselines)",
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -75,6 +89,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "judge the candidate against their run-to-run spread",
     )
     gate.add_argument("--candidate", type=Path, required=True, help="result or pytest-benchmark")
+    gate.add_argument(
+        "--same-machine",
+        action="store_true",
+        help="refuse (exit 2) a baseline from another machine, CPU, core count or device",
+    )
     add_verdict_options(gate)
 
 
@@ -97,13 +116,30 @@ def rows(outcomes: Any) -> list[list[str]]:
     return found
 
 
-def headline(outcomes: list[Outcome], inconclusive_fails: bool) -> str:
+def headline(outcomes: list[Outcome], inconclusive_fails: bool, require_all: bool = False) -> str:
     """The run's verdict, as the exit code has it: FAIL when a case fails (or is inconclusive
-    under --inconclusive-fails), else INCONCLUSIVE when any case is, else PASS."""
+    under --inconclusive-fails, or MISSING under --require-all), else INCONCLUSIVE when any
+    case is, else PASS."""
     verdicts = {o.verdict for o in outcomes}
-    if FAIL in verdicts or (inconclusive_fails and INCONCLUSIVE in verdicts):
+    if verdicts & failing(inconclusive_fails, require_all):
         return FAIL
     return INCONCLUSIVE if INCONCLUSIVE in verdicts else PASS
+
+
+def counts(outcomes: list[Outcome]) -> dict[str, int]:
+    return {v: sum(o.verdict == v for o in outcomes) for v in VERDICTS}
+
+
+def qualifier(outcomes: list[Outcome], inconclusive_fails: bool, require_all: bool) -> str:
+    """What the headline owes to options and missing cases: ' (--require-all: 2 of 9 cases
+    MISSING)', or nothing."""
+    n, why = counts(outcomes), []
+    if inconclusive_fails and n[INCONCLUSIVE] and not n[FAIL]:
+        why.append("--inconclusive-fails: exit 1")
+    if n[MISSING]:
+        missing = f"{n[MISSING]} of {len(outcomes)} cases MISSING"
+        why.append(f"--require-all: {missing}" if require_all else missing)
+    return f" ({'; '.join(why)})" if why else ""
 
 
 def markdown(
@@ -112,17 +148,20 @@ def markdown(
     title: str,
     threshold: float,
     inconclusive_fails: bool = False,
+    require_all: bool = False,
+    warnings: Sequence[str] = (),
 ) -> str:
-    counts = {v: sum(o.verdict == v for o in outcomes) for v in (PASS, INCONCLUSIVE, FAIL)}
-    head = headline(outcomes, inconclusive_fails)
-    exit_note = " (--inconclusive-fails: exit 1)" if head == FAIL and not counts[FAIL] else ""
+    n = counts(outcomes)
+    head = headline(outcomes, inconclusive_fails, require_all)
     lines = [
-        f"## {title}: {head}{exit_note}",
+        f"## {title}: {head}{qualifier(outcomes, inconclusive_fails, require_all)}",
         "",
-        f"{counts['PASS']} pass, {counts[INCONCLUSIVE]} inconclusive, {counts[FAIL]} fail; "
+        f"{n[PASS]} pass, {n[INCONCLUSIVE]} inconclusive, {n[FAIL]} fail, {n[MISSING]} missing; "
         f"ratio = candidate / baseline median, threshold {threshold:.0%}, Holm-corrected CIs.",
         "",
     ]
+    lines += [f"**Warning**: {warning}; {MACHINES_NOTE}." for warning in warnings]
+    lines += [""] if warnings else []
     table = [
         [*row[:-1], f"**{o.verdict}** {o.message}".strip()]
         for o, row in zip(outcomes, rows(outcomes), strict=True)
@@ -132,47 +171,64 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
-def junit(outcomes: list[Outcome], suite: str) -> str:
-    """One testcase per case: failure on FAIL, skipped on INCONCLUSIVE."""
-    fails = sum(o.verdict == FAIL for o in outcomes)
-    skips = sum(o.verdict == INCONCLUSIVE for o in outcomes)
+def junit(outcomes: list[Outcome], suite: str, fails: Collection[str] = (FAIL,)) -> str:
+    """One testcase per case: failure on a verdict that fails the run (`fails`), skipped on
+    any other INCONCLUSIVE or MISSING."""
+    failed = sum(o.verdict in fails for o in outcomes)
+    skips = sum(o.verdict in {INCONCLUSIVE, MISSING} - set(fails) for o in outcomes)
     root = ET.Element("testsuites")
     node = ET.SubElement(
         root,
         "testsuite",
         name=suite,
         tests=str(len(outcomes)),
-        failures=str(fails),
+        failures=str(failed),
         skipped=str(skips),
         errors="0",
     )
     for o, row in zip(outcomes, rows(outcomes), strict=True):
         case = ET.SubElement(node, "testcase", classname=suite, name=o.label, time="0")
-        detail = f"ratio {row[3]} CI {row[4]}"
-        if o.verdict == FAIL:
+        detail = o.message if o.verdict == MISSING else f"ratio {row[3]} CI {row[4]}"
+        if o.verdict in fails:
             ET.SubElement(case, "failure", message=o.message or detail).text = detail
-        elif o.verdict == INCONCLUSIVE:
-            ET.SubElement(case, "skipped", message=f"inconclusive: {detail}")
+        elif o.verdict in (INCONCLUSIVE, MISSING):
+            ET.SubElement(case, "skipped", message=f"{o.verdict.lower()}: {detail}")
         ET.SubElement(case, "system-out").text = detail
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def publish(args: argparse.Namespace, outcomes: list[Outcome], notes: list[str], title: str) -> int:
-    """Print the verdicts, write the reports asked for; the exit code."""
+def publish(
+    args: argparse.Namespace,
+    outcomes: list[Outcome],
+    notes: list[str],
+    title: str,
+    warnings: Sequence[str] = (),
+    require_all: bool = False,
+) -> int:
+    """Print the verdicts, write the reports asked for; the exit code. `warnings`: lines the
+    reader must see (a baseline from another machine)."""
     console = stdout_console()
     console.print(ratio_table(outcomes, title))
     for note in notes:
         console.print(f"note: {note}", highlight=False)
-    console.print(f"verdict: {styled(headline(outcomes, args.inconclusive_fails))}")
-    text = markdown(outcomes, notes, title, args.threshold, args.inconclusive_fails)
+    for warning in warnings:
+        console.print(f"[yellow]warning[/]: {escape(warning)}; {MACHINES_NOTE}", highlight=False)
+    inconclusive, missing = args.inconclusive_fails, require_all  # fail the run when found
+    head = headline(outcomes, inconclusive, missing)
+    console.print(f"verdict: {styled(head)}{qualifier(outcomes, inconclusive, missing)}")
+    text = markdown(outcomes, notes, title, args.threshold, inconclusive, missing, warnings)
     if args.markdown:
-        args.markdown.write_text(text)
+        files.write_text(args.markdown, text)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a") as summary:
-            summary.write(text)
+        summary = Path(os.environ["GITHUB_STEP_SUMMARY"])
+        try:
+            with summary.open("a") as handle:  # appended to: other steps write there too
+                handle.write(text)
+        except OSError as error:
+            raise SaveError(summary, error) from None
     if args.junit:
-        args.junit.write_text(junit(outcomes, title))
-    return exit_code(outcomes, args.inconclusive_fails)
+        files.write_text(args.junit, junit(outcomes, title, failing(inconclusive, missing)))
+    return exit_code(outcomes, inconclusive, missing)
 
 
 def baseline_documents(paths: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -196,15 +252,19 @@ def candidate_document(path: Path) -> tuple[dict[str, Any], list[str]]:
 def main(args: argparse.Namespace) -> int:
     [*history, baseline], baseline_notes = baseline_documents(args.baseline)
     candidate, candidate_notes = candidate_document(args.candidate)
+    warnings = across_machines([*history, baseline], candidate)
+    if warnings and args.same_machine:
+        raise UsageError(f"--same-machine: {warnings[0]}")
     outcomes, notes = pair_cases(
         baseline,
         candidate,
         lambda b, c: ratio_of_medians(b.samples_ns, c.samples_ns),
         history,
     )
-    if not outcomes:
+    if all(o.verdict == MISSING for o in outcomes):
         raise UsageError("no case ran in both files: nothing to gate")
     judge(outcomes, RatioGate(threshold=args.threshold), args.alpha)
     notes.append(HISTORY_NOTE.format(len(history) + 1) if history else DRIFT_NOTE)
     notes += baseline_notes + candidate_notes
-    return publish(args, outcomes, notes, "hwbench gate")
+    require_all = bool(history) if args.require_all is None else args.require_all
+    return publish(args, outcomes, notes, "hwbench gate", warnings, require_all)

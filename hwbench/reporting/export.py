@@ -19,6 +19,7 @@ from hwbench.labels import target_label
 from hwbench.measure.stats import latency_ms
 from hwbench.results import store
 from hwbench.results.record import CaseRecord, Sampling
+from hwbench.results.validate import ABSENT, bad_sample, describe, expect, optional
 
 FORMAT_VERSION = "5.1.0"  # the pytest-benchmark JSON layout written
 PYTEST_KEY = {
@@ -118,7 +119,7 @@ def to_pytest_benchmark(document: dict[str, Any]) -> dict[str, Any]:
             "python_version": env.get("python"),
             "system": platform.system(),
             "hwbench_machine": document["machine"],
-            "cpu": {"brand_raw": env.get("cpu")},
+            "cpu": {"brand_raw": env.get("cpu"), "count": env.get("logical_cores")},
         },
         "commit_info": {"id": git.get("commit"), "dirty": git.get("dirty"), "project": "hwbench"},
         "benchmarks": [_benchmark(c, harness) for c in document["cases"] if c.status == "ok"],
@@ -133,37 +134,71 @@ def is_pytest_benchmark(data: Any) -> bool:
 
 def from_pytest_benchmark(data: dict[str, Any], origin: str) -> dict[str, Any]:
     """A pytest-benchmark JSON document as a result document (cases need their raw data)."""
-    cases = [_case(bench, origin) for bench in data["benchmarks"]]
-    machine = data["machine_info"].get("node") or "unknown"
+    check_pytest_benchmark(data, origin)
+    info = data["machine_info"]
+    cases = [_case(bench) for bench in data["benchmarks"]]
+    cpu = info.get("cpu") or {}
+    machine = str(info.get("hwbench_machine") or info.get("node") or "unknown")
     env = {
-        "host": machine,
-        "cpu": data["machine_info"].get("processor"),
-        "git": data.get("commit_info", {}),
+        "host": info.get("node"),
+        "cpu": cpu.get("brand_raw") or info.get("processor"),  # processor: often just x86_64
+        "logical_cores": cpu.get("count"),
+        "git": data.get("commit_info") or {},
     }
     document = store.new_results("pytest-benchmark", machine, env, {"source": origin})
-    document.update(created=data.get("datetime", document["created"]), cases=cases)
+    document.update(created=data.get("datetime") or document["created"], cases=cases)
     return document
 
 
-def _case(bench: dict[str, Any], origin: str) -> CaseRecord:
-    data = bench.get("stats", {}).get("data")
-    if not data:
+def check_pytest_benchmark(data: dict[str, Any], origin: str) -> None:
+    """UsageError naming the first field that reading `data` needs and finds wrong."""
+    expect(data["machine_info"], dict, "machine_info", origin)
+    optional(data["machine_info"].get("cpu"), dict, "machine_info.cpu", origin)
+    optional(data.get("commit_info"), dict, "commit_info", origin)
+    optional(data.get("datetime"), str, "datetime", origin)
+    expect(data["benchmarks"], list, "benchmarks", origin)
+    for index, bench in enumerate(data["benchmarks"]):
+        _check_benchmark(bench, f"benchmarks[{index}]", origin)
+
+
+def _check_benchmark(bench: Any, where: str, origin: str) -> None:
+    expect(bench, dict, where, origin)
+    expect(bench.get("fullname", ABSENT), str, f"{where}.fullname", origin)
+    extra = bench.get("extra_info")
+    optional(extra, dict, f"{where}.extra_info", origin)
+    optional((extra or {}).get("hwbench_key"), dict, f"{where}.extra_info.hwbench_key", origin)
+    stats = bench.get("stats", ABSENT)
+    expect(stats, dict, f"{where}.stats", origin)
+    if not stats.get("data"):
         raise UsageError(
-            f"{origin}: benchmark {bench.get('fullname')!r} has no raw data; save it with "
-            "--benchmark-json or --benchmark-save-data"
+            f"{origin}: {where} ({bench['fullname']!r}) has no raw data (stats.data); save it "
+            "with --benchmark-json or --benchmark-save-data"
         )
-    key = bench.get("extra_info", {}).get("hwbench_key") or {
+    expect(stats["data"], list, f"{where}.stats.data", origin)
+    bad = bad_sample(stats["data"])
+    if bad is not None:
+        raise UsageError(
+            f"{origin}: {where}.stats.data has a time that is not a positive number of "
+            f"seconds: {describe(bad)}"
+        )
+    iterations = stats.get("iterations", 1)
+    expect(iterations, int, f"{where}.stats.iterations", origin)
+    if iterations < 1:
+        raise UsageError(f"{origin}: {where}.stats.iterations is {iterations}, not at least 1")
+
+
+def _case(bench: dict[str, Any]) -> CaseRecord:
+    key = (bench.get("extra_info") or {}).get("hwbench_key") or {
         **PYTEST_KEY,
         "fullname": bench["fullname"],
     }
-    samples_ns = [float(t) * 1e9 for t in data]
-    latency = latency_ms(samples_ns)
+    samples_ns = [float(t) * 1e9 for t in bench["stats"]["data"]]
     return CaseRecord(
         key=key,
         status="ok",
         samples_ns=tuple(samples_ns),
         sampling=Sampling(loops=bench["stats"].get("iterations", 1)),
-        metrics={"latency_ms": latency},
+        metrics={"latency_ms": latency_ms(samples_ns)},
     )
 
 

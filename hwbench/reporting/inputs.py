@@ -3,7 +3,8 @@
 A folder stands for the JSON files in it; a pattern that names no file (`'results/*/*.json'`,
 quoted so the shell leaves it) is expanded here. Files of another kind that hwbench writes
 beside results (the peaks file of `hwbench peak`) and, inside folders, anything that is not a
-result are left out with a note; a file named on its own that is not JSON is an error."""
+result are left out with a note; a file named on its own that is not JSON, and any file that
+says it is results but does not load, is an error."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def other_kind(data: Any) -> str | None:
     return kind if isinstance(kind, str) and kind != SCHEMA and kind.startswith("hwbench") else None
 
 
+def claims_results(data: Any) -> bool:
+    """Whether parsed JSON says it is results (hwbench's schema, or pytest-benchmark's
+    fields): such a file that does not load is an error even in a folder, never left out."""
+    if is_pytest_benchmark(data):
+        return True
+    return isinstance(data, dict) and data.get("schema") == SCHEMA
+
+
 def read_inputs(paths: list[Path]) -> Inputs:
     """Every result document among `paths`, named by file stem; UsageError when none is left."""
     loaded: list[tuple[Path, dict[str, Any]]] = []
@@ -78,7 +87,7 @@ def read_inputs(paths: list[Path]) -> Inputs:
                 document = load_any(path) if data is None else read_any(data, str(path))
                 loaded.append((path, document))
             except UsageError as error:
-                if not listed:
+                if not listed or claims_results(data):
                     raise
                 notes.append(f"left out {path}: {error}")
     if not loaded:

@@ -15,6 +15,7 @@ STYLES = {
     "PASS": "green",
     "INCONCLUSIVE": "yellow",
     "FAIL": "bold red",
+    "MISSING": "bold magenta",  # in the baseline, ok; not in the candidate
 }
 
 

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -37,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from hwbench.errors import UsageError
-from hwbench.results.record import STATUSES, CaseRecord
+from hwbench.results import files
+from hwbench.results.record import CaseRecord
+from hwbench.results.validate import ABSENT, check_body, expect
 
 SAMPLING_FIELDS = (
     "loops", "warmup_runs", "stop_reason", "rel_ci_halfwidth", "pass_starts", "pass_times",
@@ -47,7 +47,6 @@ TIMING_FIELDS = ("prepare_s", "first_run_s", "sampling_s")
 SCHEMA = "hwbench-results"
 SCHEMA_VERSION = 4
 REQUIRED = ("schema", "schema_version", "suite", "machine", "created", "environment", "cases")
-CASE_REQUIRED = ("key", "status")
 # A case's measurements that may be unknown: non-finite in memory, null in the file (the schema,
 # results.schema.json, says what null means at each), and this value again once read.
 UNKNOWN = {
@@ -77,24 +76,22 @@ def new_results(
 
 
 def result_path(out_dir: Path, machine: str, suite: str) -> Path:
-    """results/<machine>/<timestamp>-<suite>.json"""
+    """results/<machine>/<timestamp>-<suite>.json, the name a run's file is first offered
+    (`save_new` adds -2, -3, ... when another run took it)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return out_dir / machine / f"{stamp}-{suite}.json"
 
 
 def save(document: dict[str, Any], path: Path) -> None:
-    """Write `document` to `path` atomically: a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(dumps(document))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `document` to `path` atomically: a reader sees the old file or the new one.
+    SaveError (one line) when it cannot be written."""
+    files.write_text(path, dumps(document))
+
+
+def save_new(document: dict[str, Any], path: Path) -> Path:
+    """Write `document` to `path`, or beside it under a free name when `path` exists: a run
+    never overwrites another's result. The path written."""
+    return files.write_new(path.parent, path.stem, dumps(document), path.suffix)
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -129,40 +126,23 @@ def read(data: Any, origin: str) -> dict[str, Any]:
 
 
 def validate(document: Any, origin: str) -> None:
-    """Raise UsageError unless `document` is a result document this version can read."""
+    """Raise UsageError unless `document` is a result document this version can read, naming
+    the field that is wrong (the header here, the blocks and cases in results/validate.py)."""
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise UsageError(f"{origin} is not a hwbench result file (no schema {SCHEMA!r})")
-    version = document.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    version = document.get("schema_version", ABSENT)
+    expect(version, int, "schema_version", origin)
+    if version > SCHEMA_VERSION:
         raise UsageError(
             f"{origin} has schema version {version!r}; this hwbench reads up to "
             f"{SCHEMA_VERSION}: upgrade hwbench"
         )
+    if version < 1:
+        raise UsageError(f"{origin}: schema_version is {version}; versions start at 1")
     missing = [key for key in REQUIRED if key not in document]
     if missing:
         raise UsageError(f"{origin} is missing {', '.join(missing)}")
-    for index, case in enumerate(document["cases"]):
-        if not isinstance(case, dict) or any(key not in case for key in CASE_REQUIRED):
-            raise UsageError(f"{origin}: case {index} lacks {', '.join(CASE_REQUIRED)}")
-        if case["status"] not in STATUSES:
-            raise UsageError(f"{origin}: case {index} has unknown status {case['status']!r}")
-        bad = _bad_sample(case.get("samples_ns") or [])
-        if bad is not None:
-            raise UsageError(
-                f"{origin}: case {index} has a sample that is not a positive time: {bad!r}"
-            )
-
-
-def _bad_sample(samples: Any) -> Any:
-    """The first entry of `samples` that is not a finite number above 0 (a time in ns), else
-    None; the list itself when it is not one."""
-    if not isinstance(samples, list):
-        return samples
-    for value in samples:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value) or value <= 0:
-            return value
-    return None
+    check_body(document, origin)
 
 
 def as_json(document: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,64 @@ def test_a_history_of_baselines_widens_the_interval_by_their_drift(
     halved = variant(run_file, tmp_path / "halved.json", 2.0)
     failed = hwbench("gate", "--baseline", *map(str, history), "--candidate", str(halved))
     assert failed.returncode == 1, failed.stdout
+
+
+def edited(source: Path, target: Path, change: Callable[[dict], None]) -> Path:
+    """A copy of a result file with `change` applied to its JSON."""
+    document = json.loads(source.read_text())  # the file's form, edited as data
+    change(document)
+    store.save(document, target)
+    return target
+
+
+def test_cases_the_candidate_lacks_are_missing_and_fail_when_all_are_required(
+    run_file: Path, tmp_path: Path
+) -> None:
+    partial = edited(run_file, tmp_path / "partial.json", lambda d: d["cases"].pop())
+    md, xml = tmp_path / "gate.md", tmp_path / "gate.xml"
+    shown = hwbench("gate", "--baseline", str(run_file), "--candidate", str(partial),
+                    "--markdown", str(md), "--junit", str(xml))  # fmt: skip
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "MISSING not in the candidate" in shown.stdout
+    assert "verdict: PASS (1 of 2 cases MISSING)" in shown.stdout
+    assert md.read_text().startswith("## hwbench gate: PASS (1 of 2 cases MISSING)")
+    assert "1 pass, 0 inconclusive, 0 fail, 1 missing" in md.read_text()
+    assert '<skipped message="missing: not in the candidate"' in xml.read_text()
+    required = hwbench("gate", "--baseline", str(run_file), "--candidate", str(partial),
+                       "--require-all", "--junit", str(xml))  # fmt: skip
+    assert required.returncode == 1, required.stdout
+    assert "verdict: FAIL (--require-all: 1 of 2 cases MISSING)" in required.stdout
+    assert '<failure message="not in the candidate"' in xml.read_text()
+
+    history = [variant(run_file, tmp_path / f"b{i}.json", s) for i, s in enumerate((0.99, 1.01))]
+    several = hwbench("gate", "--baseline", *map(str, history), "--candidate", str(partial))
+    assert several.returncode == 1, several.stdout  # --require-all is the default here
+    off = hwbench("gate", "--baseline", *map(str, history), "--candidate", str(partial),
+                  "--no-require-all")  # fmt: skip
+    assert off.returncode == 0, off.stdout
+
+
+def test_a_baseline_from_another_machine_is_warned_about_or_refused(
+    run_file: Path, tmp_path: Path
+) -> None:
+    def elsewhere(document: dict) -> None:
+        document["machine"] = "big-box"
+        document["environment"].update(cpu="Other CPU", logical_cores=128)
+
+    other = edited(run_file, tmp_path / "other.json", elsewhere)
+    md = tmp_path / "gate.md"
+    warned = hwbench("gate", "--baseline", str(other), "--candidate", str(run_file),
+                     "--markdown", str(md))  # fmt: skip
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    stdout = " ".join(warned.stdout.split())  # as rich wrapped it
+    assert "warning: baseline ran on big-box (Other CPU, 128 cores), candidate on m (" in stdout
+    assert "machine, cpu, logical_cores differ" in stdout
+    assert "**Warning**: baseline ran on big-box (Other CPU, 128 cores)" in md.read_text()
+    refused = hwbench("gate", "--baseline", str(other), "--candidate", str(run_file),
+                      "--same-machine")  # fmt: skip
+    assert refused.returncode == 2, refused.stdout
+    assert refused.stderr.startswith("hwbench: error: --same-machine: baseline ran on big-box")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    same = hwbench("gate", "--baseline", str(run_file), "--candidate", str(run_file),
+                   "--same-machine")  # fmt: skip
+    assert same.returncode == 0 and "warning" not in same.stdout, same.stdout

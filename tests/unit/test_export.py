@@ -24,7 +24,7 @@ def result_document() -> dict:
     doc = store.new_results("t", "m", {"host": "h", "cpu": "c", "git": {"commit": "abc"}}, {})
     samples = list(1e6 * np.random.default_rng(0).lognormal(0, 0.05, 51))
     doc["cases"] = [
-        record(samples_ns=samples, sampling={"loops": 7}, metrics={}),
+        record(samples_ns=samples, sampling={"loops": 7}, metrics={"latency_ms": {"p50": 1.0}}),
         record({"batch": 8}, status="failed", reason="x"),
     ]
     return doc
@@ -82,3 +82,50 @@ def test_load_any_tells_formats_apart(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_text('{"cases": [')
     with pytest.raises(UsageError, match="not a hwbench result file"):
         load_any(tmp_path / "c.json")
+
+
+def foreign(**bench: object) -> dict:
+    """A pytest-benchmark document of one benchmark: test_a's fields updated by `bench`."""
+    test_a = {"fullname": "t.py::test_a", "stats": {"data": [0.001, 0.002], "iterations": 1}}
+    return {"machine_info": {"node": "n"}, "benchmarks": [{**test_a, **bench}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"machine_info": {}, "benchmarks": 5}, "f.json: benchmarks is 5, not a list"),
+        ({"machine_info": [], "benchmarks": []}, "machine_info is a list, not an object"),
+        ({"machine_info": {}, "benchmarks": ["t::a"]}, r"benchmarks\[0\] is the text 't::a'"),
+        (foreign(fullname=None), r"benchmarks\[0\].fullname is null, not text"),
+        ({**foreign(), "benchmarks": [{"stats": {"data": [1.0]}}]}, "fullname is missing"),
+        (foreign(stats={"data": ["0.001"]}), r"stats.data has a time .* the text '0.001'"),
+        (foreign(stats={"data": [0.001, 0]}), r"stats.data has a time .*seconds: 0$"),
+        (foreign(stats={"data": [-1e-3]}), r"stats.data has a time .*seconds: -0.001"),
+        (foreign(stats={"data": [float("nan")]}), r"stats.data has a time .*seconds: NaN"),
+        (foreign(stats={"data": [float("inf")]}), r"stats.data has a time .*: Infinity"),
+        (foreign(stats={"data": "fast"}), r"stats.data is the text 'fast', not a list"),
+        (foreign(stats=[0.001]), r"benchmarks\[0\].stats is a list, not an object"),
+        (foreign(stats={"data": [1e-3], "iterations": 0}), "iterations is 0, not at least 1"),
+        (foreign(extra_info={"hwbench_key": "mlp"}), "extra_info.hwbench_key is the text"),
+    ],
+)
+def test_a_malformed_pytest_benchmark_file_is_refused_naming_the_field(
+    data: dict, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        from_pytest_benchmark(data, "f.json")
+
+
+def test_pytest_benchmark_machine_info_says_where_it_ran() -> None:
+    data = foreign()
+    data["machine_info"] = {
+        "node": "ci-7",
+        "processor": "x86_64",  # what platform.processor() says on Linux
+        "cpu": {"brand_raw": "AMD EPYC 7B13", "count": 2},
+    }
+    document = from_pytest_benchmark(data, "f.json")
+    assert document["machine"] == "ci-7"
+    assert document["environment"]["cpu"] == "AMD EPYC 7B13"
+    assert document["environment"]["logical_cores"] == 2
+    exported = to_pytest_benchmark(result_document())  # hwbench's own: its machine name back
+    assert from_pytest_benchmark(exported, "x.json")["machine"] == "m"

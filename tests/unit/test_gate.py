@@ -13,11 +13,14 @@ from hwbench.analysis.gate import (
     EXIT_PASS,
     FAIL,
     INCONCLUSIVE,
+    MISSING,
     PASS,
     Outcome,
     RatioGate,
     StatusGate,
+    across_machines,
     exit_code,
+    failing,
     holm_levels,
     judge,
     pair_cases,
@@ -130,9 +133,22 @@ def test_pair_cases_matches_full_keys_and_notes_the_rest() -> None:
     base = document([case(noisy(1e6)), case(noisy(1e6), batch=8)])
     cand = document([case(noisy(1e6)), case(noisy(1e6), engine="other")])
     outcomes, notes = pair_cases(base, cand, median_ratio)
-    assert len(outcomes) == 1
-    assert any("not in the baseline" in n for n in notes)
-    assert any("not in the candidate" in n for n in notes)
+    assert [o.verdict for o in outcomes] == [PASS, MISSING]  # PASS: not judged yet
+    assert any("not in the baseline" in n for n in notes)  # a new case is only a note
+
+
+def test_a_case_the_candidate_lacks_is_missing_and_fails_only_when_all_are_required() -> None:
+    never_ran = record({"batch": 4}, status="skipped", reason="no cuda")
+    base = document([case(noisy(1e6)), case(noisy(1e6), batch=8), never_ran])
+    outcomes, notes = pair_cases(base, document([case(noisy(1e6))]), median_ratio)
+    judge(outcomes, GATE, 0.01)
+    [missing] = [o for o in outcomes if o.verdict == MISSING]
+    assert missing.message == "not in the candidate" and "b8" in missing.label
+    assert missing.baseline_ms == pytest.approx(1.0, rel=0.05) and missing.ratio is None
+    assert any("b4" in n and "not in the candidate (skipped" in n for n in notes)
+    assert exit_code(outcomes) == EXIT_PASS
+    assert exit_code(outcomes, require_all=True) == EXIT_FAIL
+    assert failing(True, True) == {FAIL, INCONCLUSIVE, MISSING} and failing() == {FAIL}
 
 
 def test_pair_cases_fails_a_case_that_broke() -> None:
@@ -216,3 +232,41 @@ def test_the_summary_heading_is_the_verdict_the_exit_code_gives() -> None:
     assert heading([INCONCLUSIVE], inconclusive_fails=True).startswith("## gate: FAIL")
     outcomes = [Outcome("a", INCONCLUSIVE)]
     assert exit_code(outcomes, True) == EXIT_FAIL and exit_code(outcomes) == EXIT_PASS
+
+
+def test_missing_cases_are_counted_in_the_headline_summary_and_junit() -> None:
+    from hwbench.commands.gate import junit, markdown
+
+    outcomes = [Outcome("a", PASS), Outcome("b", MISSING, "not in the candidate")]
+    text = markdown(outcomes, [], "gate", 0.05)
+    assert text.startswith("## gate: PASS (1 of 2 cases MISSING)\n")
+    assert "1 pass, 0 inconclusive, 0 fail, 1 missing;" in text
+    assert "| b |  |  |  |  | **MISSING** not in the candidate |" in text
+    required = markdown(outcomes, [], "gate", 0.05, require_all=True)
+    assert required.startswith("## gate: FAIL (--require-all: 1 of 2 cases MISSING)")
+    assert 'skipped="1"' in junit(outcomes, "gate") and "<failure" not in junit(outcomes, "gate")
+    failed = junit(outcomes, "gate", failing(require_all=True))
+    assert 'failures="1"' in failed and '<failure message="not in the candidate"' in failed
+
+
+def environment(cpu: str = "AMD EPYC 7B13", cores: int | None = 2, gpu: str | None = None) -> dict:
+    doc = document([])
+    doc["environment"] = {"host": "h", "cpu": cpu, "physical_cores": cores, "logical_cores": cores}
+    doc["devices"] = {"cuda": {"available": True, "info": {"name": gpu}}} if gpu else {}
+    return doc
+
+
+def test_a_baseline_from_another_machine_is_named_with_what_differs() -> None:
+    here = environment()
+    assert across_machines([here, environment()], here) == []
+    [line] = across_machines([environment(cores=16), environment(cores=16)], here)
+    assert line == (
+        "baseline ran on m (AMD EPYC 7B13, 16 cores), candidate on m (AMD EPYC 7B13, 2 cores): "
+        "physical_cores, logical_cores differ"
+    )
+    other = {**environment("Intel Xeon", gpu="NVIDIA H200"), "machine": "gpu-box"}
+    [line] = across_machines([other], {**environment(gpu="NVIDIA H100"), "machine": "m"})
+    assert "gpu-box (Intel Xeon, 2 cores, cuda: NVIDIA H200)" in line
+    assert line.endswith("machine, cpu, cuda device differ")
+    unknown = environment(cores=None)  # a fact one side leaves out is not compared
+    assert across_machines([unknown], here) == []

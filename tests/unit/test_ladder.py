@@ -17,6 +17,7 @@ from hwbench.ladders.base import ladder_for, ladders
 from hwbench.measure.parity import compare
 from hwbench.results.record import CaseRecord
 from hwbench.workloads import make_workload
+from tests.records import KEY
 
 RUNGS = {
     "cpu": ["fp32-eager", "bf16", "fused-kernels", "torch-compile", "int8-dynamic", "onnxruntime"],
@@ -140,7 +141,8 @@ def test_run_ladder_gives_each_rung_its_environment_and_saves_one_file(tmp_path,
     def fake_run_suite(suite, out_dir, machine):
         [target] = suite.targets
         seen.append((str(target), os.environ.get("TASK_QUEUE_ENABLE"), suite.name))
-        return {"cases": [CaseRecord({"target": str(target)}, "skipped", "-")]}, None
+        key = {**KEY, "engine": target.engine, "device": target.device}
+        return {"cases": [CaseRecord(key, "skipped", "-")]}, None
 
     monkeypatch.setattr(ladder_module, "run_suite", fake_run_suite)
     monkeypatch.delenv("TASK_QUEUE_ENABLE", raising=False)
