@@ -9,18 +9,9 @@ import sys
 
 import hwbench
 from hwbench.commands import COMMANDS
-from hwbench.errors import UsageError
+from hwbench.errors import EXIT_SAVE_FAILED, SaveError, Terminated, UsageError, raise_terminated
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143  # 128 + signal
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (what CI runners and `timeout` send), handled as Ctrl-C is: every finished case
-    is kept and workers and temporary folders are cleaned up on the way out."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = importlib.import_module(f"hwbench.commands.{args.command}")
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return command.main(args)
     except UsageError as error:
         print(f"hwbench: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except SaveError as error:
+        print(f"hwbench: error: {error}", file=sys.stderr)
+        return EXIT_SAVE_FAILED
     except KeyboardInterrupt as stop:
         what = "terminated" if isinstance(stop, Terminated) else "interrupted"
         print(f"hwbench: {what}; finished cases are saved", file=sys.stderr)

@@ -18,7 +18,7 @@ from hwbench.commands.output import Steps, stderr_console
 from hwbench.errors import UsageError
 from hwbench.labels import case_label
 from hwbench.machine import machine_name
-from hwbench.results import store
+from hwbench.results import files, store
 from hwbench.results.record import CaseRecord
 
 # The case, the suite, the A/B workers and the environment fingerprint import torch, so they are
@@ -58,6 +58,7 @@ def case_for(args: argparse.Namespace, spec: ArmSpec) -> Case:
         scenarios=(args.scenario,),
         batches=(args.batch,),
         seed=args.seed,
+        case_timeout_s=args.timeout,
         targets=(),
     )
     return Case(
@@ -140,9 +141,7 @@ def save(args: argparse.Namespace, specs: dict, records: dict, summary: dict) ->
     document = store.new_results("ab", machine_name(args.machine), fingerprint(), config)
     document["cases"] = list(records.values())
     document["ab"] = summary
-    path = store.result_path(args.out, document["machine"], "ab")
-    store.save(document, path)
-    return path
+    return store.save_new(document, store.result_path(args.out, document["machine"], "ab"))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -153,6 +152,11 @@ def main(args: argparse.Namespace) -> int:
             f"--blocks must be >= 2 and --samples >= 1, got {args.blocks}, {args.samples}"
         )
     specs = {"a": ArmSpec.parse(args.a), "b": ArmSpec.parse(args.b)}
+    case_for(args, specs["a"])  # the settings, checked before anything starts
+    files.check_writable(args.out / machine_name(args.machine))  # not after both arms are measured
+    for output in (args.markdown, args.junit):
+        if output is not None:
+            files.check_output(output)
     with Steps(stderr_console(), total=args.blocks, description="loading both arms") as steps:
         records, blocks = measure(args, specs, steps)
     a, b = (np.median(pooled(blocks, name)) / 1e6 for name in ("a", "b"))

@@ -13,6 +13,7 @@ from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
 from hwbench.reporting.inputs import read_inputs
 from hwbench.reporting.vocabulary import markdown_table
+from hwbench.results import files
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -91,6 +92,8 @@ def comparison_notes(comparison: Comparison, floor_pct: float | None) -> list[st
 def main(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise UsageError(f"--confidence must lie in (0, 1), got {args.confidence}")
+    if args.markdown:
+        files.check_output(args.markdown)
     inputs = read_inputs(args.files)
     comparison = compare(inputs.documents, args.by, args.baseline)
     floor_pct = noise_floor_pct([doc for _, doc in inputs.documents])
@@ -108,5 +111,5 @@ def main(args: argparse.Namespace) -> int:
         console.print(f"note: {note}", highlight=False)
     if args.markdown:
         rows = [[label, *("; ".join(lines) for lines in row)] for label, row in cells]
-        args.markdown.write_text(to_markdown(comparison, rows, args.confidence, notes))
+        files.write_text(args.markdown, to_markdown(comparison, rows, args.confidence, notes))
     return 0

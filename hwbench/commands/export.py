@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from hwbench.reporting.export import to_pytest_benchmark
-from hwbench.results import store
+from hwbench.results import files, store
 
 FORMATS = {"pytest-benchmark": to_pytest_benchmark}
 
@@ -19,6 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    files.check_output(args.output)
     document = FORMATS[args.format](store.load(args.results))
     store.save(document, args.output)
     print(f"{args.format}: {len(document['benchmarks'])} benchmark(s) written to {args.output}")

@@ -19,6 +19,7 @@ from hwbench.machine import machine_name
 from hwbench.registry import lookup as lookup_plugin
 from hwbench.reporting.vocabulary import styled
 from hwbench.results import store
+from hwbench.results.files import check_writable
 
 # The kernels, their bench and the environment fingerprint import torch, so they are imported
 # where they are used: every command module is imported to build `hwbench --help`.
@@ -142,9 +143,7 @@ def print_rows(console: Console, rows: list[Row], title: str) -> None:
 
 def save(saved: dict[str, Any], out: Path) -> Path:
     """`saved` written (atomically) as OUT/<machine>/<timestamp>-kernels.json; its path."""
-    path = store.result_path(out, saved["machine"], "kernels")
-    store.save(saved, path)
-    return path
+    return store.save_new(saved, store.result_path(out, saved["machine"], "kernels"))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -154,6 +153,7 @@ def main(args: argparse.Namespace) -> int:
     device = lookup_plugin("devices", args.device)()
     settings = KernelSettings(args.shape, args.dtype, args.time_budget)
     names = args.kernel or list(kernels())
+    check_writable(args.out / machine_name(args.machine))  # before anything is measured
     console = stderr_console()
     with Steps(console, total=len(names)) as steps:
         rows = run(device, names, settings, steps)

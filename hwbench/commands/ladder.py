@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from hwbench.commands.output import Steps, stderr_console, stdout_console
-from hwbench.errors import UsageError, unknown_choice
+from hwbench.errors import EXIT_SAVE_FAILED, UsageError, unknown_choice
 from hwbench.machine import machine_name
 from hwbench.registry import lookup
 from hwbench.reporting.table import headline
@@ -118,6 +119,7 @@ def describe(index: int, rung: Rung) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from hwbench.execution.ladder import run_ladder
+    from hwbench.execution.runner import NotSaved
 
     run = ladder_run(args)
     console = stderr_console()
@@ -129,10 +131,17 @@ def main(args: argparse.Namespace) -> int:
             else:
                 progress.done("\n".join(f"rung {rung.name}: {headline(r)}" for r in records))
 
-        document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
+        unsaved: NotSaved | None = None
+        try:
+            document, path = run_ladder(run, args.out, machine_name(args.machine), on_rung)
+        except NotSaved as stopped:
+            unsaved, document = stopped, stopped.document
     out = stdout_console()
     out.print(ladder_table(run, document))
     for index, rung in enumerate(run.ladder.rungs, start=1):
         out.print(describe(index, rung), soft_wrap=True, highlight=False, markup=False)
+    if unsaved is not None:
+        print(f"hwbench: error: {unsaved}", file=sys.stderr)
+        return EXIT_SAVE_FAILED
     console.print(f"results: {path}")
     return 1 if any(case.status == "failed" for case in document["cases"]) else 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from hwbench.reporting.inputs import read_inputs
+from hwbench.results import files
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,12 +22,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from hwbench.reporting.html import html_report, markdown_report  # matplotlib: load only here
 
+    outputs = [p for p in (args.output, args.markdown) if p is not None]
+    for path in outputs:
+        files.check_output(path)
     inputs = read_inputs(args.files)
     for note in inputs.notes:
         print(f"note: {note}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(html_report(inputs.documents, args.title))
+    files.write_text(args.output, html_report(inputs.documents, args.title))
     if args.markdown:
-        args.markdown.write_text(markdown_report(inputs.documents, args.title))
+        files.write_text(args.markdown, markdown_report(inputs.documents, args.title))
     print(f"report: {args.output}" + (f", {args.markdown}" if args.markdown else ""))
     return 0

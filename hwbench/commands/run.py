@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwbench.commands.output import Steps, stderr_console, stdout_console
-from hwbench.errors import UsageError
+from hwbench.errors import EXIT_SAVE_FAILED, UsageError
 from hwbench.machine import machine_name
 from hwbench.reporting.table import headline, results_table
 from hwbench.results import store
@@ -136,14 +136,12 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         "slo": args.slo,
         "targets": tuple(Target.parse(t, args.dtype) for t in targets) if targets else None,
     }
-    if args.suite is not None:
-        suite = load_suite(args.suite, **overrides)
-    else:
-        suite = suite_from_dict({}, "command line", **overrides)
     harness = {"time_budget_s": args.time_budget, "passes": args.passes}
     harness = {k: v for k, v in harness.items() if v is not None}
-    if harness:
-        suite = replace(suite, harness=replace(suite.harness, **harness))
+    if args.suite is not None:
+        suite = load_suite(args.suite, harness, **overrides)
+    else:
+        suite = suite_from_dict({}, "command line", harness, **overrides)
     if args.dtype and not targets:
         dtyped = tuple(Target.parse(str(t), args.dtype) for t in suite.targets)
         suite = replace(suite, targets=dtyped)
@@ -152,7 +150,7 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
 
 def main(args: argparse.Namespace) -> int:
     from hwbench.execution.plan import expand
-    from hwbench.execution.runner import run_suite
+    from hwbench.execution.runner import NotSaved, run_suite
 
     suite = suite_from_args(args)
     console = stderr_console()
@@ -168,14 +166,26 @@ def main(args: argparse.Namespace) -> int:
             else:
                 steps.done(headline(record), step)
 
-        document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
-    if args.json:
-        sys.stdout.write(store.dumps(document) + "\n")
-    else:
-        out = stdout_console()
-        out.print(results_table(document, out.width, args.wide))
-        if "noise" in document:
-            out.print(f"noise: {document['noise']['note']}", highlight=False)
+        unsaved: NotSaved | None = None
+        try:
+            document, path = run_suite(suite, args.out, machine_name(args.machine), on_case)
+        except NotSaved as stopped:
+            unsaved, document = stopped, stopped.document
+    show(args, document)
+    if unsaved is not None:
+        print(f"hwbench: error: {unsaved}", file=sys.stderr)
+        return EXIT_SAVE_FAILED
     console.print(f"results: {path}")
     failed = sum(case.status == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK
+
+
+def show(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """The run's table (or, with --json, its document) on stdout."""
+    if args.json:
+        sys.stdout.write(store.dumps(document) + "\n")
+        return
+    out = stdout_console()
+    out.print(results_table(document, out.width, args.wide))
+    if "noise" in document:
+        out.print(f"noise: {document['noise']['note']}", highlight=False)

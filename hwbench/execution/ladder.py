@@ -19,11 +19,12 @@ from typing import Any
 
 from hwbench.backends.peaks import PEAKS_DIR_ENV
 from hwbench.config import Suite
-from hwbench.execution.runner import check_writable, device_status, run_suite
+from hwbench.execution.runner import NotSaved, device_status, run_suite, save
 from hwbench.ladders.base import Ladder, Rung
 from hwbench.measure.harness import HarnessConfig
 from hwbench.results import store
 from hwbench.results.env import fingerprint
+from hwbench.results.files import check_writable
 from hwbench.results.record import CaseRecord
 
 
@@ -91,20 +92,25 @@ def run_ladder(
 ) -> tuple[dict[str, Any], Path]:
     """Every rung in order, the result file saved after each; returns it and its path.
     `on_rung(rung, None)` is called as a rung starts, `on_rung(rung, records)` as it ends."""
-    check_writable(out_dir)
+    check_writable(out_dir / machine)
     document = store.new_results(run.name, machine, fingerprint(), run.config())
     document["devices"] = device_status(run.suite(run.ladder.rungs[0]))
     document["ladder"] = [rung.name for rung in run.ladder.rungs]
-    path = store.result_path(out_dir, machine, run.name)
-    store.save(document, path)
+    path = store.save_new(document, store.result_path(out_dir, machine, run.name))
     peaks = {PEAKS_DIR_ENV: os.environ.get(PEAKS_DIR_ENV, str(out_dir / machine))}
     for rung in run.ladder.rungs:
         on_rung(rung, None)
+        unsaved = None
         with tempfile.TemporaryDirectory() as tmp, environment({**peaks, **dict(rung.env)}):
-            rung_document, _ = run_suite(run.suite(rung), Path(tmp), machine)
+            try:
+                rung_document, _ = run_suite(run.suite(rung), Path(tmp), machine)
+            except NotSaved as stopped:  # the rung's cases are in memory: keep them
+                unsaved, rung_document = stopped, stopped.document
         records = [record.with_details(rung=rung.name) for record in rung_document["cases"]]
         document["cases"].extend(records)
-        store.save(document, path)
+        if unsaved is not None:
+            raise NotSaved(unsaved, document)
+        save(document, path)
         on_rung(rung, records)
     return document, path
 

@@ -9,7 +9,6 @@ serve, --check-only, one pass) one after another, each in one go.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,14 @@ from hwbench.analysis.noise import run_noise, unstable_reason
 from hwbench.backends.peaks import PEAKS_DIR_ENV
 from hwbench.case import Case
 from hwbench.config import Suite
-from hwbench.errors import UsageError
+from hwbench.errors import SaveError
 from hwbench.execution.interleave import OnCase, run_group
 from hwbench.execution.plan import expand
 from hwbench.labels import rate_text
 from hwbench.registry import lookup
 from hwbench.results import store
 from hwbench.results.env import fingerprint
+from hwbench.results.files import check_writable
 from hwbench.results.logs import CASE_INDEX_ENV, LOG_DIR_ENV, log_dir
 from hwbench.results.record import CaseRecord
 
@@ -46,16 +46,6 @@ def device_status(suite: Suite) -> dict[str, dict[str, Any]]:
             "environment": device.environment() if ok else {},
         }
     return status
-
-
-def check_writable(directory: Path) -> None:
-    """UsageError unless result files can be written under `directory`."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        raise UsageError(f"cannot write results to {directory}: {error.strerror}") from None
 
 
 def skip_reason(case: Case, devices: dict[str, dict[str, Any]]) -> str | None:
@@ -80,15 +70,14 @@ def run_suite(
     with the fraction of it done, and `on_case(case, record, 1.0)` as it ends. On Ctrl-C the
     file keeps every finished case and KeyboardInterrupt propagates.
     """
-    check_writable(out_dir)
+    check_writable(out_dir / machine)
     cases = expand(suite)
     devices = device_status(suite)
     document = store.new_results(
         suite.name, machine, fingerprint(), {"suite": _suite_json(suite), "cases": len(cases)}
     )
     document["devices"] = devices
-    path = store.result_path(out_dir, machine, suite.name)
-    store.save(document, path)
+    path = store.save_new(document, store.result_path(out_dir, machine, suite.name))
     # Workers find the peaks `hwbench peak` stored beside this machine's results.
     env = {PEAKS_DIR_ENV: str(out_dir / machine), **os.environ}
     env[LOG_DIR_ENV] = str(log_dir(path))  # server logs, beside the result
@@ -101,7 +90,7 @@ def run_suite(
         record = replace(record, unstable=unstable_reason(record))
         slots[position[id(case)]] = record
         document["cases"] = [r for r in slots if r is not None]
-        store.save(document, path)
+        save(document, path)
         on_case(case, record, 1.0)
 
     group: list[tuple[Case, dict[str, str]]] = []
@@ -130,8 +119,25 @@ def run_suite(
     noise = run_noise(document["cases"])
     if noise is not None:
         document["noise"] = noise
-        store.save(document, path)
+        save(document, path)
     return document, path
+
+
+class NotSaved(SaveError):
+    """Saving failed mid-run (a full disk, a file size limit): the run stopped there;
+    `document` holds every case finished, the last one only in memory."""
+
+    def __init__(self, error: SaveError, document: dict[str, Any]) -> None:
+        Exception.__init__(self, f"{error}; the run stopped, its finished cases are shown")
+        self.path, self.document = error.path, document
+
+
+def save(document: dict[str, Any], path: Path) -> None:
+    """store.save, a failure raised as NotSaved with the document."""
+    try:
+        store.save(document, path)
+    except SaveError as error:
+        raise NotSaved(error, document) from None
 
 
 def interleavable(case: Case) -> bool:
