@@ -67,11 +67,10 @@ def fetch(root: Path, parts: dict[str, Any], build: Callable[[Path], None]) -> C
 def verify(entry: Path) -> str | None:
     """None when every file of `entry` matches its manifest, else what is wrong."""
     try:
-        manifest = json.loads((entry / MANIFEST).read_text())
-        files = manifest["files"]
+        files = listed_files(json.loads((entry / MANIFEST).read_text()))
     except FileNotFoundError:
         return "absent" if not entry.exists() else "no manifest"
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError) as error:
         return f"unreadable manifest: {error}"
     for name, expected in files.items():
         path = entry / name
@@ -82,6 +81,22 @@ def verify(entry: Path) -> str | None:
         if file_sha256(path) != expected["sha256"]:
             return f"{name} differs from its sha256 in the manifest"
     return None
+
+
+def listed_files(manifest: Any) -> dict[str, dict[str, Any]]:
+    """The manifest's files by name, each with its `bytes` and `sha256`; ValueError for any
+    other shape, for no files, and for a name that is not a plain file name."""
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not files:
+        raise ValueError("no files listed")
+    for name, facts in files.items():
+        if Path(name).name != name or name in (".", ".."):
+            raise ValueError(f"{name!r} is not a file name")
+        if not isinstance(facts, dict) or not isinstance(facts.get("bytes"), int):
+            raise ValueError(f"no size for {name}")
+        if not isinstance(facts.get("sha256"), str):
+            raise ValueError(f"no sha256 for {name}")
+    return files
 
 
 def build_entry(root: Path, parts: dict[str, Any], build: Callable[[Path], None]) -> Path:
@@ -118,7 +133,11 @@ def discard(entry: Path) -> None:
     trash = entry.with_name(f".trash-{entry.name}-{os.getpid()}")
     with contextlib.suppress(FileNotFoundError):  # another process discarded it first
         os.rename(entry, trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash, ignore_errors=True)
+    else:  # a file or a link where the entry should be
+        with contextlib.suppress(FileNotFoundError):
+            trash.unlink()
 
 
 def file_sha256(path: Path) -> str:

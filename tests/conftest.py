@@ -26,6 +26,13 @@ def plugin_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     plugins.cache_clear()
 
 
+def plugin_environment(**extra: str) -> dict[str, str]:
+    """This process's environment with the test engines loaded, as `plugin_env` gives it, for
+    a fixture that a module's tests share (and `extra` variables)."""
+    path = os.pathsep.join(filter(None, [str(PLUGINS_DIR), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "HWBENCH_PLUGINS": "hwbench_test_plugins", **extra}
+
+
 def hwbench_cmd(*args: str) -> list[str]:
     """The CLI as a user runs it, through this interpreter."""
     return [sys.executable, "-m", "hwbench", *args]

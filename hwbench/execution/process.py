@@ -125,6 +125,7 @@ class WorkerProcess:
         python: str | None = None,
     ) -> None:
         self.stderr_file = stderr_file
+        self.closed = False
         context = None if python else _context(env, device, preload)
         if context is not None:
             self._start_child(context, env)
@@ -185,6 +186,8 @@ class WorkerProcess:
 
     def send(self, message: dict[str, Any]) -> None:
         """Send a request without waiting for its reply (`receive` waits)."""
+        if self.closed:
+            return  # killed; receive() says it died
         with contextlib.suppress(BrokenPipeError, OSError):  # it died; receive() says how
             self._send(message)
 
@@ -202,7 +205,10 @@ class WorkerProcess:
 
     def close(self, grace_s: float = 0.0) -> None:
         """Ask the worker to quit, wait up to `grace_s` for it, then kill it and whatever it
-        started."""
+        started. Closing again (after a timeout closed it) does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         with contextlib.suppress(BrokenPipeError, OSError, ValueError):
             self._send({"op": "quit"})
         self._join(grace_s)

@@ -33,7 +33,8 @@ NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class ServerError(RuntimeError):
-    """The server could not be started or did not become healthy (one line)."""
+    """The server could not be started, did not become healthy or died while serving (one
+    line)."""
 
 
 class VllmServer:
@@ -99,8 +100,16 @@ class VllmServer:
         self.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        """Stop the server; ServerError if it had exited on its own while serving (what the
+        block raised, a client's error, is then only its consequence)."""
+        code = self._process.poll() if self._process else None
         self.stop()
+        if code is not None and (kind is None or issubclass(kind, Exception)):
+            raise ServerError(
+                f"vLLM server {ended(code)} while serving "
+                f"(last log line: {last_line(self.log_path)}; log: {self.log_path})"
+            )
 
     def start(self) -> None:
         """Start the server and return once GET /health answers 200; stop it on any failure."""
@@ -131,7 +140,7 @@ class VllmServer:
             code = self._process.poll()
             if code is not None:
                 raise ServerError(
-                    f"vLLM server exited with code {code} before it became healthy "
+                    f"vLLM server {ended(code)} before it became healthy "
                     f"(last log line: {last_line(self.log_path)}; log: {self.log_path})"
                 )
             if health_ok(self.base_url):
@@ -233,6 +242,11 @@ def checkpoint_max_len(model_dir: Path) -> int | None:
         return json.loads((model_dir / "config.json").read_text()).get("max_position_embeddings")
     except (OSError, ValueError):
         return None
+
+
+def ended(code: int) -> str:
+    """How a process with exit status `code` (Popen's: negative for a signal) ended."""
+    return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
 
 def last_line(path: Path, limit: int = 300) -> str:
