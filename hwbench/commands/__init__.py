@@ -14,4 +14,5 @@ COMMANDS = (
     "kernels",
     "ladder",
     "schema",
+    "doctor",
 )

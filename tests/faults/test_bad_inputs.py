@@ -43,6 +43,7 @@ BAD_INPUTS: dict[str, list[tuple[list[str], str]]] = {
     "list": [(["--bogus"], "unrecognized arguments")],
     "env": [(["--bogus"], "unrecognized arguments")],
     "schema": [(["--bogus"], "unrecognized arguments")],
+    "doctor": [(["--device", "tpu"], "unknown device"), (["--bogus"], "unrecognized arguments")],
     "peak": [
         (["--device", "tpu"], "unknown device"),
         (["--runs", "0"], "runs"),
