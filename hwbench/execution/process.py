@@ -2,14 +2,16 @@
 killing it and all it started on a timeout or when done.
 
 Where a worker starts, by what the case needs:
-- forked from multiprocessing's fork server (CPU cases): the server imported torch (and what
-  the suite's engines name in `Engine.worker_preload`) once, where a fresh interpreter spends
-  ~1.5-3 s importing them before each case (measured on a 2-core VM with
-  `python -X importtime -c "import hwbench.execution.worker"`) and torch.compile's inductor
-  ~3 s more. The forked process has imported modules but run no case.
-- multiprocessing's spawn (accelerator cases): a process forked from one that has touched CUDA
-  cannot use CUDA (torch raises "Cannot re-initialize CUDA in forked subprocess"), and the fork
-  server's imports do touch it: on an H200 every forked CUDA case failed so.
+- forked from multiprocessing's fork server (every device): the server imported torch (and
+  what the suite's engines name in `Engine.worker_preload`) once, where a fresh interpreter
+  spends ~1.5-3 s importing them before each case (benchmarks/worker_start_cost.txt) and
+  torch.compile's inductor ~3 s more. The forked process has imported modules but run no case.
+  A process forked from one that touched CUDA cannot use CUDA ("Cannot re-initialize CUDA in
+  forked subprocess"; torch_npu has the same rule): the server guards the device runtimes
+  (hwbench.execution.fork_guard) and an accelerator worker first says whether it can use its
+  device; if not, that device's workers are spawned from then on, and a note says why.
+- multiprocessing's spawn: under HWBENCH_WORKER_START=spawn, and for a device the fork server
+  touched (above); on an H200 a spawned worker cost ~10 s a case (CUDA context included).
 - a `PYTHON -m hwbench.execution.worker` subprocess: when the case's environment differs from
   the fork server's in more than hwbench's own run-time variables (a ladder rung that sets a
   vendor variable read at import: a spawned child would take it too late), under
@@ -35,14 +37,16 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from hwbench.execution import fork_guard
 from hwbench.execution.worker import CaseWorker
 
 # Read when a case runs, not when a module is imported: a forked worker may take a new value.
 RUNTIME_PREFIX = "HWBENCH_"
-BASE_PRELOAD = ("hwbench.execution.worker",)
+# The guard first: nothing the server imports may initialize a device runtime unseen.
+BASE_PRELOAD = ("hwbench.execution.fork_server_start", "hwbench.execution.worker")
 WORKER_MODULE = "hwbench.execution.worker"
 STDERR_TAIL = 600  # characters of a dead worker's stderr kept as its reason
-FORKABLE_DEVICES = ("cpu",)  # the rest get a fresh interpreter (see the module's note)
+HELLO_TIMEOUT_S = 60.0  # a forked accelerator worker's first word: can it use its device
 
 
 class Timeout(Exception):
@@ -62,6 +66,7 @@ class _ForkServer:
 
     def __init__(self) -> None:
         self.env: dict[str, str] | None = None
+        self.unusable: dict[str, str] = {}  # device -> why its workers cannot fork from here
         self.context = (
             multiprocessing.get_context("forkserver")
             if "forkserver" in multiprocessing.get_all_start_methods()
@@ -81,6 +86,14 @@ class _ForkServer:
             self.env = dict(os.environ)
         return self.context
 
+    def refuse(self, device: str, why: str) -> None:
+        """From now on `device`'s workers are spawned; say so once."""
+        if device not in self.unusable:
+            print(
+                f"hwbench: note: {device} workers are spawned, not forked: {why}", file=sys.stderr
+            )
+        self.unusable[device] = why
+
 
 _server = _ForkServer()
 
@@ -94,12 +107,12 @@ def _context(
     env: Mapping[str, str], device: str, preload: Iterable[str]
 ) -> multiprocessing.context.BaseContext | None:
     """The multiprocessing start for a case on `device` with environment `env`: the fork
-    server (CPU), spawn (accelerators), or None: a `python -m` subprocess."""
+    server, spawn (a device the server touched), or None: a `python -m` subprocess."""
     if not _server.usable_for(env):
         return None
-    if device in FORKABLE_DEVICES:
-        return _server.start(preload)
-    return multiprocessing.get_context("spawn")
+    if device in _server.unusable:
+        return multiprocessing.get_context("spawn")
+    return _server.start(preload)
 
 
 def death_reason(code: int | None, stderr: str) -> str:
@@ -128,13 +141,16 @@ class WorkerProcess:
         self.closed = False
         context = None if python else _context(env, device, preload)
         if context is not None:
-            self._start_child(context, env)
+            self._start_child(context, env, device)
         else:
             self._start_subprocess(python or sys.executable, env)
 
-    def _start_child(self, context: multiprocessing.context.BaseContext, env: Mapping) -> None:
+    def _start_child(
+        self, context: multiprocessing.context.BaseContext, env: Mapping, device: str
+    ) -> None:
+        hello = context is _server.context and device != "cpu"
         self._conn, child_conn = context.Pipe()
-        args = (child_conn, str(self.stderr_file), dict(env))
+        args = (child_conn, str(self.stderr_file), dict(env), device if hello else None)
         process = context.Process(target=_child_main, args=args, name="hwbench-worker")
         process.start()
         child_conn.close()
@@ -145,6 +161,19 @@ class WorkerProcess:
         self._read = lambda: json.loads(self._conn.recv_bytes())
         self._exitcode = lambda: process.exitcode
         self._join = process.join
+        if hello and (why := self._hello()) is not None:
+            self._join(5.0)
+            _server.refuse(device, why)
+            self._start_child(multiprocessing.get_context("spawn"), env, device)
+
+    def _hello(self) -> str | None:
+        """A forked accelerator worker's first message: None when it can use its device, else
+        why not."""
+        try:
+            reply = self.receive(HELLO_TIMEOUT_S)
+        except Timeout:
+            raise WorkerDied(f"worker did not start in {HELLO_TIMEOUT_S:.0f} s") from None
+        return None if reply.get("forked") else reply.get("why", "unknown")
 
     def _start_subprocess(self, python: str, env: Mapping[str, str]) -> None:
         with self.stderr_file.open("w") as stderr:
@@ -228,9 +257,11 @@ def _waiter(popen: subprocess.Popen) -> Callable[[float | None], None]:
     return join
 
 
-def _child_main(conn: Connection, stderr: str, env: dict[str, str]) -> None:
+def _child_main(conn: Connection, stderr: str, env: dict[str, str], device: str | None) -> None:
     """A forked or spawned worker: its own session, stdout to /dev/null and stderr to a file
-    (as a subprocess worker has), the case's environment; then the protocol over `conn`."""
+    (as a subprocess worker has), the case's environment, torch's device runtimes unguarded;
+    a forked accelerator worker (`device`) says whether it can use the device; then the
+    protocol over `conn`."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_WRONLY)
     err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -238,6 +269,12 @@ def _child_main(conn: Connection, stderr: str, env: dict[str, str]) -> None:
     os.dup2(err, 2)
     os.environ.clear()
     os.environ.update(env)
+    fork_guard.release()
+    if device is not None:
+        why = fork_guard.unusable(device)
+        conn.send_bytes(json.dumps({"forked": why is None, "why": why}).encode())
+        if why is not None:
+            os._exit(0)
 
     def receive() -> dict[str, Any] | None:
         try:

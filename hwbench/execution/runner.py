@@ -31,6 +31,9 @@ from hwbench.results.record import CaseRecord
 # Cases kept loaded at once when interleaving, by size, unless the suite says (memory: a
 # loaded tiny case took 70-85 MiB of its own on the 2-core VM, a full-size one a model's worth).
 LIVE_CASES = {"tiny": 64, "small": 8, "full": 1}
+# ... and on an accelerator at most this many, each a worker holding a device context and its
+# device memory.
+LIVE_ACCELERATOR_CASES = 8
 
 
 def device_status(suite: Suite) -> dict[str, dict[str, Any]]:
@@ -147,8 +150,13 @@ def interleavable(case: Case) -> bool:
 
 
 def live_cases(suite: Suite, *cases: Case) -> int:
-    """How many cases a group may hold: the suite's setting, else by the cases' size."""
-    return suite.live_cases or min(LIVE_CASES.get(c.size, 1) for c in cases)
+    """How many cases a group may hold: the suite's setting, else by the cases' size, and at
+    most LIVE_ACCELERATOR_CASES when one runs on an accelerator."""
+    if suite.live_cases:
+        return suite.live_cases
+    by_size = min(LIVE_CASES.get(c.size, 1) for c in cases)
+    on_accelerator = any(c.parsed_target.device != "cpu" for c in cases)
+    return min(by_size, LIVE_ACCELERATOR_CASES) if on_accelerator else by_size
 
 
 def worker_preload(suite: Suite) -> tuple[str, ...]:

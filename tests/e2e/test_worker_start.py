@@ -14,6 +14,7 @@ import pytest
 from hwbench.execution import process
 from hwbench.execution.process import _same_but_runtime
 from hwbench.results import store
+from tests.conftest import plugin_environment
 from tests.e2e.test_cli_run import QUICK, result_files, run
 
 STARTS = {"fork": "hwbench-worker", "spawn": "MainProcess"}  # -> the worker's process name
@@ -105,29 +106,33 @@ def fresh_server(monkeypatch):
     monkeypatch.setattr(process, "_server", process._ForkServer())
 
 
-def test_accelerator_cases_are_spawned_not_forked_from_the_fork_server(fresh_server):
+def test_accelerator_cases_fork_from_the_guarded_server_unless_it_touched_them(fresh_server):
     from hwbench.execution.process import _context
 
     env = dict(os.environ)
-    assert _context(env, "cpu", ()).get_start_method() == "forkserver"
-    for device in ("cuda", "npu"):  # CUDA cannot be used in a child of a process that touched it
-        assert _context(env, device, ()).get_start_method() == "spawn"
+    for device in ("cpu", "cuda", "npu"):
+        assert _context(env, device, ()).get_start_method() == "forkserver"
+    process._server.refuse("npu", "torch_npu.npu._lazy_init() called in the fork server")
+    assert _context(env, "npu", ()).get_start_method() == "spawn"
+    assert _context(env, "cuda", ()).get_start_method() == "forkserver"
 
 
-def worker_records(tmp: str) -> list[dict]:
-    """A CPU case through each way a worker starts, all on one protocol: spawned (as
-    accelerator cases are) in one go and in two slices, and as a `python -m` subprocess (as a
-    case whose environment differs, or an A/B arm). Run in a process of its own (the test
-    below): multiprocessing's spawn leaves a resource-tracker process beside its caller."""
+def worker_records(tmp: str, preload: tuple[str, ...] = ()) -> list[dict]:
+    """A CPU case through each way a worker starts, all on one protocol: forked as an
+    accelerator worker is (saying first whether it can use its device) in one go and in two
+    slices, spawned, and as a `python -m` subprocess (as a case whose environment differs, or
+    an A/B arm). Run in a process of its own (the tests below): multiprocessing's spawn leaves
+    a resource-tracker process beside its caller. `preload`: what the fork server imports."""
     from hwbench.execution.process import WorkerProcess
 
     records = []
     env = dict(os.environ)
-    for index, (passes, device, python) in enumerate(
-        ((1, "cuda", None), (2, "cuda", None), (2, "cpu", sys.executable))
-    ):
+    starts = ((1, "cuda", None, "fork"), (2, "cuda", None, "fork"), (2, "cpu", None, "spawn"),
+              (2, "cpu", sys.executable, "fork"))  # fmt: skip
+    for index, (passes, device, python, start) in enumerate(starts):
+        os.environ["HWBENCH_WORKER_START"] = start
         case = quick_cpu_case(passes=passes)
-        worker = WorkerProcess(Path(tmp, f"err-{index}"), env, (), device, python)
+        worker = WorkerProcess(Path(tmp, f"err-{index}"), env, preload, device, python)
         try:
             loaded = worker.request({"op": "load", "case": case.to_json()}, 120)
             assert loaded["ok"] and loaded["timed"], loaded
@@ -139,22 +144,61 @@ def worker_records(tmp: str) -> list[dict]:
     return records
 
 
-def test_every_worker_start_speaks_the_one_protocol(tmp_path):
+def run_worker_records(tmp_path: Path, *preload: str) -> tuple[list[dict], str]:
     script = (
         "import json, sys\n"
+        "from hwbench.execution import process\n"
         "from tests.e2e.test_worker_start import worker_records\n"
-        "print(json.dumps(worker_records(sys.argv[1])))"
+        "records = worker_records(sys.argv[1], tuple(sys.argv[2:]))\n"
+        "print(json.dumps([records, process._server.unusable]))"
     )
-    root = Path(__file__).parents[2]
     proc = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        cwd=root,
+        [sys.executable, "-c", script, str(tmp_path), *preload],
+        cwd=Path(__file__).parents[2],
         capture_output=True,
         text=True,
         timeout=300,
+        env=plugin_environment(),
     )
     assert proc.returncode == 0, proc.stderr
-    one_go, sliced, subprocess_worker = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
+def test_every_worker_start_speaks_the_one_protocol(tmp_path):
+    (records, unusable), _ = run_worker_records(tmp_path)
+    one_go, sliced, spawned, subprocess_worker = records
+    assert unusable == {}  # the accelerator start path forked
     assert one_go["status"] == "ok" and one_go["sampling"]["pass_starts"] == [0], one_go
-    for record in (sliced, subprocess_worker):
+    for record in (sliced, spawned, subprocess_worker):
         assert record["status"] == "ok" and len(record["sampling"]["pass_starts"]) == 2, record
+
+
+def test_a_fork_server_that_touched_cuda_gets_cuda_workers_spawned(tmp_path):
+    """An import in the server reached CUDA's runtime: the forked accelerator worker says so,
+    and it and every later worker for that device are spawned, with one note naming the call."""
+    (records, unusable), stderr = run_worker_records(tmp_path, "hwbench_test_touch_cuda")
+    assert all(record["status"] == "ok" for record in records)
+    assert set(unusable) == {"cuda"}
+    assert "torch.cuda._lazy_init() called in the fork server" in unusable["cuda"]
+    assert "hwbench_test_touch_cuda" in unusable["cuda"]
+    assert stderr.count("hwbench: note: cuda workers are spawned, not forked") == 1
+
+
+@pytest.mark.slow
+def test_the_start_cost_benchmark_splits_every_start_into_its_phases():
+    """benchmarks/worker_start_cost.py, as its committed table was made (one worker a start)."""
+    root = Path(__file__).parents[2]
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/worker_start_cost.py", "--repeats", "1"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    phases_table, case_table = proc.stdout.strip().split("\n\n")
+    header, *rows = phases_table.splitlines()[1:]
+    assert header.split() == ["how", "start", "torch", "hwbench", "runtime", "model", "total"]
+    table = {" ".join(row.split()[:-6]): [float(v) for v in row.split()[-6:]] for row in rows}
+    assert set(table) == {"fork server", "spawn", "subprocess"}
+    for phases in table.values():
+        assert abs(sum(phases[:-1]) - phases[-1]) <= 5  # ms, rounding
+    starts = dict(line.split() for line in case_table.splitlines()[2:])
+    assert set(starts) == {"fork", "spawn"} and all(float(s) > 0 for s in starts.values())
