@@ -4,8 +4,10 @@
 # Each step has its own time limit and goes on when one fails; everything lands in $OUT.
 #   bash benchmarks/device_check_cuda.sh [STEP ...]   # default: every step, in this order
 # Settings: WORKLOADS="resnet50 llama" (suite steps on these only), EAGER_PASSES, EAGER_LIMIT,
-# LADDER_LIMIT (seconds). A GPU worker costs ~10 s to start there: the whole suite needs ~15 min.
-ALL_STEPS=(list device-tests peak suite kernels ladder generate)
+# LADDER_LIMIT (seconds). A spawned GPU worker cost ~10 s to start there (the suite ~15 min);
+# `start-cost` measures forked against spawned workers (issue 18), `default` times the default
+# tiny suite (every engine, as `hwbench run` runs it) and `ladder` the CUDA ladder, forked.
+ALL_STEPS=(list device-tests start-cost peak default suite kernels ladder generate)
 set -u
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/hwbench-device-out}
@@ -51,6 +53,11 @@ suite_eager() {
 for name in "${STEPS[@]}"; do
     case $name in
     list) step list 60 "${run[@]}" list ;;
+    start-cost) step start-cost 120 python3 benchmarks/worker_start_cost.py --device "$DEVICE" \
+        --case-device "$DEVICE" --repeats 3 ;;
+    default) step default-suite "${DEFAULT_LIMIT:-240}" "${run[@]}" run --target "torch@$DEVICE" \
+        --target "torch-compile@$DEVICE" --target "onnxruntime@$DEVICE" --target "vllm@$DEVICE" \
+        "${at[@]}" ;;
     device-tests) step device-tests 90 python3 -m pytest -q -p no:cacheprovider tests/devices ;;
     peak) step peak 60 "${run[@]}" peak --device "$DEVICE" "${at[@]}" ;;
     suite)  # eager first (interleaved passes, the default); compile in one go per case, so
