@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
+from hwbench.backends.base import Device
 from hwbench.kernels.base import (
     INDUCTOR_DEVICES,
     Dims,
@@ -19,6 +19,7 @@ from hwbench.kernels.base import (
     npu_variant,
     randn,
 )
+from hwbench.torch_features import ao_dynamic_quantization
 
 QMAX = 127  # symmetric int8
 NPU_DOCS = "Ascend/op-plugin docs/zh/custom_APIs/torch_npu/torch_npu-"
@@ -80,6 +81,11 @@ def ao_dynamic(module: torch.nn.Module, x: Tensor) -> Tensor:
     return module(x.float()).to(x.dtype)
 
 
+def has_ao(device: Device) -> tuple[bool, str]:
+    """Whether this torch has torch.ao's dynamic quantization (deprecated since torch 2.10)."""
+    return ao_dynamic_quantization()
+
+
 def npu_weight_only(x: Tensor, w_q: Tensor, scale: Tensor) -> Tensor:
     import torch_npu
 
@@ -93,13 +99,6 @@ def npu_w8a8(x: Tensor, w_q: Tensor, scale: Tensor) -> Tensor:
     return torch_npu.npu_quant_matmul(
         x_q, w_q.T, scale, pertoken_scale=x_scale, output_dtype=x.dtype
     )
-
-
-def cpu_only(
-    name: str, fn: Callable[..., Tensor], prepare: Callable[[Inputs], Inputs], note: str
-) -> Variant:
-    """An int8 variant that only torch's CPU backends implement."""
-    return Variant(name, fn, devices=("cpu",), prepare=prepare, precision="int8", note=note)
 
 
 KERNELS = (
@@ -123,7 +122,15 @@ KERNELS = (
                 precision="int8",
                 note="per-token int8 activations, torch._int_mm (int32 accumulate)",
             ),
-            cpu_only("ao_dynamic", ao_dynamic, ao_module, "torch.ao dynamic int8 Linear"),
+            Variant(
+                "ao_dynamic",
+                ao_dynamic,
+                devices=("cpu",),  # only torch's CPU backends implement it
+                prepare=ao_module,
+                requires=has_ao,
+                precision="int8",
+                note="torch.ao dynamic int8 Linear",
+            ),
             npu_variant(
                 "npu_weight_quant_bmm",
                 npu_weight_only,

@@ -26,7 +26,9 @@ from hwbench.engines.compile_settings import DEFAULT_BACKEND, CompileSettings
 from hwbench.engines.transforms import ModelOptions
 from hwbench.kernels.base import inductor_toolchain
 from hwbench.llm.generation import Generator, TorchGenerator
+from hwbench.torch_features import compiles_transformers_models, present
 from hwbench.workloads.base import Workload
+from hwbench.workloads.hf import HFModel
 
 
 def compile_counts() -> dict[str, int]:
@@ -96,16 +98,20 @@ class TorchCompile(Engine):
     provides: ClassVar[tuple[str, ...]] = ("session", "generator")
     options: ClassVar[tuple[str, ...]] = CompileSettings.OPTIONS + ModelOptions.OPTIONS
     # What inductor's first CPU compile imports (found with sys.modules before and after one,
-    # torch 2.13): ~2.5 s a worker no longer spends, out of ~3.7 s for a first compile
-    worker_preload: ClassVar[tuple[str, ...]] = (
-        "torch._inductor.compile_fx",
-        "torch._dynamo.backends.inductor",
-        "torch._inductor.codegen.cpp_wrapper_gpu",
-        "torch._inductor.codegen.wrapper_fxir",
-        "torch._inductor.codegen.memory_planning",
-        "torch.utils.cpp_extension",
-        "torch.export._trace",
-        "torch.distributed.tensor.experimental",
+    # torch 2.13): ~2.5 s a worker no longer spends, out of ~3.7 s for a first compile. Those
+    # this torch lacks are left out: codegen.wrapper_fxir is new in 2.8, and importing it
+    # failed every torch-compile case on torch 2.6 with ModuleNotFoundError.
+    worker_preload: ClassVar[tuple[str, ...]] = present(
+        (
+            "torch._inductor.compile_fx",
+            "torch._dynamo.backends.inductor",
+            "torch._inductor.codegen.cpp_wrapper_gpu",
+            "torch._inductor.codegen.wrapper_fxir",
+            "torch._inductor.codegen.memory_planning",
+            "torch.utils.cpp_extension",
+            "torch.export._trace",
+            "torch.distributed.tensor.experimental",
+        )
     )
 
     @classmethod
@@ -120,6 +126,10 @@ class TorchCompile(Engine):
         supported, why = device.supports_dtype(dtype)
         if not supported:
             return (False, why)
+        if isinstance(workload, HFModel):
+            supported, why = compiles_transformers_models()
+            if not supported:
+                return (False, why)
         return inductor_toolchain(device.name)
 
     def prepare(self, spec: Spec, example_inputs: Inputs | None = None) -> Session:

@@ -4,7 +4,8 @@
 - quant=int8: torch.ao.quantization.quantize_dynamic on every nn.Linear but the MoE routers,
   int8 weights per channel, activations quantized per step, float32 in and out (CPU:
   fbgemm / onednn; pytorch.org/docs/stable/quantization.html, dynamic quantization: still
-  works in torch 2.13, tests/unit/test_ladder.py runs it).
+  works in torch 2.13, tests/unit/test_ladder.py runs it; deprecated since torch 2.10, so
+  checked first: hwbench.torch_features.ao_dynamic_quantization).
 - quant=w8a8: each nn.Linear but the routers as int8 weights (per output channel) times int8
   activations (per token): torch._int_mm on CPU and CUDA (kernels/quant_matmul.py
   `w8a8_int_mm`), torch_npu.npu_dynamic_quant + npu_quant_matmul on Ascend
@@ -27,6 +28,7 @@ from torch import nn
 from hwbench.backends.base import DTYPES, Device
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.kernels.quant_matmul import npu_w8a8, quantize_rows, w8a8_int_mm
+from hwbench.torch_features import ao_dynamic_quantization, require
 from hwbench.workloads.base import Workload
 from hwbench.workloads.kernel_sets import KERNEL_SETS
 
@@ -64,6 +66,7 @@ def linears(model: nn.Module) -> list[tuple[nn.Module, str, nn.Linear]]:
 
 
 def quantize_int8(model: nn.Module) -> nn.Module:
+    require(ao_dynamic_quantization())
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     names = {n for n, m in model.named_modules() if isinstance(m, nn.Linear)}

@@ -22,9 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 STRICT_ENV = "HWBENCH_FORK_GUARD"
-# (module, attribute) of each device runtime's ways in, torch's and torch_npu's. A module not
-# imported yet, or an attribute a build lacks (a CPU torch has no torch._C._cuda_init), is
-# left alone: torch_npu is never imported in the server unless a preload does it.
+# (module, attribute) of each device runtime's ways in, torch's and torch_npu's: an init, or
+# a device count (counted here only when it finds a device: with no driver there is nothing to
+# poison, as in CI, where a CUDA build of torch may run without a GPU). A module not imported
+# yet, or an attribute a build lacks (a CPU torch has no torch._C._cuda_init), is left alone:
+# torch_npu is never imported in the server unless a preload does it.
+COUNTS = {"_cuda_getDeviceCount", "_npu_getDeviceCount"}
 ENTRY_POINTS: dict[str, tuple[tuple[str, str], ...]] = {
     "cuda": (
         ("torch.cuda", "_lazy_init"),
@@ -70,13 +73,18 @@ def release() -> dict[str, str]:
 
 
 def _stand_in(device: str, name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    counts = name.rsplit(".", 1)[-1] in COUNTS
+
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs) if counts else None
+        if counts and not result:
+            return result  # no device: nothing initialized that a fork could trip on
         caller = "".join(traceback.format_stack(limit=6)[:-1]).strip().splitlines()
         where = f"{name}() called in the fork server, from {' / '.join(caller[-2:])}"
         if os.environ.get(STRICT_ENV) == "strict":
             raise DeviceInitInForkServer(where)
         touched.setdefault(device, where)
-        return original(*args, **kwargs)
+        return result if counts else original(*args, **kwargs)
 
     return guarded
 

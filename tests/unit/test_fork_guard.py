@@ -16,24 +16,15 @@ from hwbench.execution import fork_guard
 
 ROOT = Path(__file__).parents[2]
 
-# A fresh interpreter with a loaded torch_npu stood in for and, since this machine's torch is
-# CPU-only (its torch.cuda.is_available() returns before the driver call a CUDA build makes;
-# giving torch._C that call makes torch's own imports take the build for a CUDA one),
-# torch.cuda.is_available and device_count replaced by probes that raise; the guard installed
-# as the fork server installs it, strict; then everything the server preloads for the default
-# suite: any call into a device runtime raises, naming its caller.
+# A fresh interpreter with a loaded torch_npu stood in for, the guard installed as the fork
+# server installs it, strict, then everything the server preloads for the default suite: any
+# call into a device runtime raises, naming its caller. (This machine's torch is CPU-only:
+# its torch.cuda.is_available() returns before the driver call; with a CUDA build and no
+# driver, as in CI's torch 2.6 step, the count finds no device and passes.)
 PRELOAD_SCRIPT = """
 import os, sys, types, importlib
 os.environ["HWBENCH_FORK_GUARD"] = "strict"
 import torch
-
-def probe(name):
-    def called(*args, **kwargs):
-        raise RuntimeError(name + " called in the fork server")
-    return called
-
-torch.cuda.is_available = probe("torch.cuda.is_available")
-torch.cuda.device_count = probe("torch.cuda.device_count")
 npu = types.ModuleType("torch_npu.npu"); npu._lazy_init = lambda: None
 npu_c = types.ModuleType("torch_npu._C"); npu_c._npu_getDeviceCount = lambda: 1
 sys.modules.update({"torch_npu.npu": npu, "torch_npu._C": npu_c})
@@ -45,6 +36,13 @@ for module in ("hwbench.execution.worker", *worker_preload(Suite())):
 EXTRA
 print("clean")
 """
+# A CUDA build's driver call, given to torch._C after the preload (given before, torch's own
+# imports take the CPU build for a CUDA one) and guarded as the server guards it.
+COUNT = (
+    "torch._C._cuda_getDeviceCount = lambda: {n}\n"
+    "from hwbench.execution import fork_guard; fork_guard.install()\n"
+    "torch._C._cuda_getDeviceCount()"
+)
 
 
 def run_preload(extra: str = "") -> subprocess.CompletedProcess:
@@ -63,15 +61,21 @@ def test_the_fork_servers_preload_touches_no_device_runtime():
 @pytest.mark.parametrize(
     "touch",
     [
-        "torch.cuda.is_available()",
         "torch.cuda._lazy_init()",
+        COUNT.format(n=1),
         "sys.modules['torch_npu.npu']._lazy_init()",
+        "sys.modules['torch_npu._C']._npu_getDeviceCount()",
     ],
 )
 def test_a_preload_that_touches_a_runtime_fails_loudly_naming_the_call(touch):
     proc = run_preload(touch)
     assert proc.returncode != 0
     assert "called in the fork server" in proc.stderr.splitlines()[-1]
+
+
+def test_a_device_count_that_finds_no_device_is_no_touch():
+    proc = run_preload(COUNT.format(n=0))
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_outside_strict_mode_the_touch_is_recorded_and_release_restores_torch(monkeypatch):

@@ -47,24 +47,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Descendants(list):
+    """Descendants of this test process seen during the test, leaving out those it had before
+    (inductor's compile workers, which torch 2.6 keeps alive after an earlier test compiled)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before = {p.pid for p in psutil.Process().children(recursive=True)}
+
+    def now(self) -> list[psutil.Process]:
+        return [p for p in psutil.Process().children(recursive=True) if p.pid not in self.before]
+
+
 @pytest.fixture
-def spawned(monkeypatch: pytest.MonkeyPatch) -> list[psutil.Process]:
-    """Every descendant of this test process seen at each health poll."""
-    seen: list[psutil.Process] = []
+def spawned(monkeypatch: pytest.MonkeyPatch) -> Descendants:
+    """Every new descendant of this test process seen at each health poll."""
+    seen = Descendants()
     real = vllm_server.health_ok
 
     def spying(url: str) -> bool:
-        seen.extend(psutil.Process().children(recursive=True))
+        seen.extend(seen.now())
         return real(url)
 
     monkeypatch.setattr(vllm_server, "health_ok", spying)
     return seen
 
 
-def assert_all_gone(processes: list[psutil.Process]) -> None:
+def assert_all_gone(processes: Descendants) -> None:
     assert processes, "the fake server was never seen"
     assert not [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert psutil.Process().children(recursive=True) == []
+    assert processes.now() == []
 
 
 def test_healthy_server_is_up_inside_the_block_and_gone_after(tmp_path, spawned):
@@ -125,7 +137,7 @@ def test_taken_port_is_refused_before_anything_starts(tmp_path, spawned):
 
 def test_ctrl_c_during_the_wait_stops_the_server(tmp_path, spawned, monkeypatch):
     def interrupted(url: str) -> bool:
-        spawned.extend(psutil.Process().children(recursive=True))
+        spawned.extend(spawned.now())
         raise KeyboardInterrupt
 
     monkeypatch.setattr(vllm_server, "health_ok", interrupted)
