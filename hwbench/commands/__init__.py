@@ -15,4 +15,5 @@ COMMANDS = (
     "ladder",
     "schema",
     "doctor",
+    "port",
 )

@@ -15,6 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from hwbench.ladders.npu import installed_operators  # imports torch: not for `--help`
+
     console = stdout_console()
     devices = Table("device", "status", "reason", title="devices")
     for name, cls in plugins("devices").items():
@@ -28,4 +30,5 @@ def main(args: argparse.Namespace) -> int:
     console.print(workloads)
     console.print("engines: " + ", ".join(sorted(plugins("engines"))))
     console.print("scenarios: " + ", ".join(sorted(plugins("scenarios"))))
+    console.print("npu ladder operators: " + "; ".join(installed_operators()))
     return 0

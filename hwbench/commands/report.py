@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     inputs = read_inputs(args.files)
     for note in inputs.notes:
         print(f"note: {note}")
-    files.write_text(args.output, html_report(inputs.documents, args.title))
+    files.write_text(args.output, html_report(inputs.documents, args.title, inputs.ports))
     if args.markdown:
         files.write_text(args.markdown, markdown_report(inputs.documents, args.title))
     print(f"report: {args.output}" + (f", {args.markdown}" if args.markdown else ""))

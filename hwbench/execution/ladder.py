@@ -133,16 +133,17 @@ class Step:
 
 def steps(document: dict[str, Any]) -> list[Step]:
     """The ladder's steps in rung order, with gains over the previous counted rung and the
-    first rung; a failed (parity included) or skipped rung has no numbers and no gain."""
+    first counted rung (stock transformers, or fp32 eager for a workload it does not run); a
+    failed (parity included) or skipped rung has no numbers and no gain."""
     out: list[Step] = []
     previous = first = None
-    for index, record in enumerate(document["cases"]):
+    for record in document["cases"]:
         if record.status != "ok" or record.metrics is None:
             out.append(Step(record.details.get("rung", "?"), record))
             continue
         p50 = record.metrics["latency_ms"]["p50"]
         gain_prev = previous / p50 if previous else None
-        first = p50 if index == 0 else first
+        first = p50 if first is None else first
         out.append(
             Step(
                 record.details.get("rung", "?"),

@@ -23,6 +23,24 @@ class Rung:
         return Target.parse(self.target)
 
 
+def stock_transformers(device: str) -> Rung:
+    """Every ladder's first rung: the stock Hugging Face model that users start from."""
+    return Rung(
+        "stock-transformers",
+        f"transformers@{device}",
+        "the start: Hugging Face transformers as users run it (AutoModelForCausalLM / "
+        "AutoModel.from_pretrained, its default attention, generate() with its dynamic KV "
+        "cache), float32",
+        source="huggingface.co/docs/transformers: from_pretrained, generation strategies",
+    )
+
+
+FP32_EAGER = (  # what the fp32-eager rung adds over the stock one
+    "hwbench's own model in PyTorch eager, float32, the same weights: what leaving "
+    "transformers' model code (and, generating, its dynamic KV cache) buys"
+)
+
+
 @dataclass(frozen=True)
 class Ladder:
     device: str

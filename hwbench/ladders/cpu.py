@@ -1,11 +1,13 @@
-"""The CPU ladder: fp32 eager -> bf16 -> fused kernels -> torch.compile -> int8 -> ONNX Runtime."""
+"""The CPU ladder: stock transformers -> fp32 eager -> bf16 -> fused kernels -> torch.compile ->
+int8 -> ONNX Runtime."""
 
-from hwbench.ladders.base import Ladder, Rung
+from hwbench.ladders.base import FP32_EAGER, Ladder, Rung, stock_transformers
 
 LADDER = Ladder(
     "cpu",
     (
-        Rung("fp32-eager", "torch@cpu", "the baseline: PyTorch eager, float32"),
+        stock_transformers("cpu"),
+        Rung("fp32-eager", "torch@cpu", FP32_EAGER),
         Rung(
             "bf16",
             "torch@cpu:dtype=bf16",

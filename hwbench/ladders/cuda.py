@@ -1,7 +1,8 @@
-"""The CUDA ladder: fp32 eager -> bf16 -> SDPA / flash attention -> fused kernels ->
-torch.compile -> CUDA graphs -> int8 weights, each rung citing the PyTorch page of its API."""
+"""The CUDA ladder: stock transformers -> fp32 eager -> bf16 -> SDPA / flash attention -> fused
+kernels -> torch.compile -> CUDA graphs -> int8 weights, each rung citing the PyTorch page of its
+API."""
 
-from hwbench.ladders.base import Ladder, Rung
+from hwbench.ladders.base import FP32_EAGER, Ladder, Rung, stock_transformers
 
 BF16 = "dtype=bf16"
 FUSED = f"{BF16},kernels=fused"
@@ -9,7 +10,8 @@ FUSED = f"{BF16},kernels=fused"
 LADDER = Ladder(
     "cuda",
     (
-        Rung("fp32-eager", "torch@cuda", "the baseline: PyTorch eager, float32"),
+        stock_transformers("cuda"),
+        Rung("fp32-eager", "torch@cuda", FP32_EAGER),
         Rung("bf16", f"torch@cuda:{BF16}", "bfloat16 weights and activations (tensor cores)"),
         Rung(
             "sdpa-flash",

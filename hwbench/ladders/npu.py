@@ -5,7 +5,9 @@ exist and is listed as skipped, with the reason, elsewhere.
 fp16 rather than bf16: bf16 needs an A2 (910B) or newer, fp16 runs on every Ascend part.
 """
 
-from hwbench.ladders.base import Ladder, Rung
+import re
+
+from hwbench.ladders.base import FP32_EAGER, Ladder, Rung, stock_transformers
 
 QUEUE = (("TASK_QUEUE_ENABLE", "2"),)
 FP16 = "dtype=fp16"
@@ -16,11 +18,8 @@ OP_DOCS = "Ascend/op-plugin docs/zh/custom_APIs/torch_npu/"
 LADDER = Ladder(
     "npu",
     (
-        Rung(
-            "fp32-eager",
-            "torch@npu",
-            "the port: import torch_npu, model and inputs on npu, PyTorch eager, float32",
-        ),
+        stock_transformers("npu"),  # the port: import torch_npu, model and inputs on npu
+        Rung("fp32-eager", "torch@npu", FP32_EAGER),
         Rung("fp16", f"torch@npu:{FP16}", "float16 weights and activations (the Cube units)"),
         Rung(
             "task-queue",
@@ -66,3 +65,29 @@ LADDER = Ladder(
         ),
     ),
 )
+
+
+def operators(rung: Rung) -> tuple[str, ...]:
+    """The torch_npu operators a rung's description names (npu_rms_norm, ...)."""
+    return tuple(dict.fromkeys(re.findall(r"\bnpu_\w+", rung.adds)))
+
+
+def installed_operators() -> list[str]:
+    """For each rung that calls torch_npu operators, whether the installed torch_npu lists
+    them, read from its files by `hwbench port`'s reader (never imported); else why not."""
+    from hwbench.errors import UsageError
+    from hwbench.port.sources import installed
+
+    try:
+        found = installed()
+    except UsageError as error:
+        return [str(error)]
+    if found is None:
+        return ["torch_npu is not installed (hwbench port --torch-npu VERSION checks a release)"]
+    lines = []
+    for rung in LADDER.rungs:
+        if names := operators(rung):
+            missing = [name for name in names if not found.has_name(name)]
+            have = f"missing {', '.join(missing)}" if missing else f"all {len(names)} listed"
+            lines.append(f"{rung.name}: {have} in torch_npu {found.version}")
+    return lines

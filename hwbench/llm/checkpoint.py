@@ -61,8 +61,8 @@ def save_checkpoint(workload: Workload, directory: Path) -> None:
     """Write config.json, model.safetensors, generation_config.json and the tokenizer."""
     from safetensors.torch import save_file
 
-    model = workload.build()
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    state = workload.hf_state_dict(workload.build())
+    state = {k: v.detach().contiguous() for k, v in state.items()}
     save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
     config = hf_config(workload)
     (directory / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
@@ -72,11 +72,12 @@ def save_checkpoint(workload: Workload, directory: Path) -> None:
 
 
 def hf_config(workload: Workload) -> dict[str, Any]:
-    """The workload's `config.json`: its LlamaConfig fields plus the ids of the tokenizer's
-    special tokens, in float32 (the dtype the weights are stored in)."""
+    """The workload's `config.json`: its config fields (a LlamaConfig's unless they name
+    another model_type) plus the ids of the tokenizer's special tokens, in float32 (the dtype
+    the weights are stored in)."""
     return {
-        **workload.hf_config_dict(),
         "model_type": "llama",
+        **workload.hf_config_dict(),
         "torch_dtype": "float32",
         "bos_token_id": 0,
         "eos_token_id": 1,

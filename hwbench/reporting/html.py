@@ -23,6 +23,7 @@ from hwbench.reporting.definitions import (
 )
 from hwbench.reporting.environment import environments, package_rows, table_rows
 from hwbench.reporting.markdown import markdown_report as markdown_report  # the CLI's import
+from hwbench.reporting.port_section import port_html
 
 Cell = str | list[str]  # a table cell: text, or lines
 NONE: Mapping[int, str] = MappingProxyType({})
@@ -116,8 +117,8 @@ def results_html(documents: Docs) -> str:
     return "".join(parts)
 
 
-def html_report(documents: Docs, title: str) -> str:
-    """The whole report as one HTML page."""
+def html_report(documents: Docs, title: str, ports: Docs = ()) -> str:
+    """The whole report as one HTML page; `ports`: `hwbench port` documents, after the results."""
     found = sections(documents)
     definitions = "".join(
         f"<dt>{html.escape(t)}</dt><dd>{html.escape(d)}</dd>" for t, d in DEFINITIONS
@@ -127,6 +128,7 @@ def html_report(documents: Docs, title: str) -> str:
         + "".join(comparison_html(heading, compared) for heading, compared in found)
         + environment_html(documents)
         + results_html(documents)
+        + port_html(ports)
         + charts(documents)
         + f"<h2>Metric definitions</h2><dl>{definitions}</dl>"
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hwbench.errors import UsageError
+from hwbench.port.schema import is_port
 from hwbench.reporting.export import is_pytest_benchmark, load_any, read_any
 from hwbench.results.store import SCHEMA
 
@@ -29,6 +30,7 @@ class Inputs:
 
     documents: list[Document] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ports: list[Document] = field(default_factory=list)  # `hwbench port` documents
 
 
 def expand(path: Path) -> tuple[list[Path], bool]:
@@ -74,11 +76,15 @@ def claims_results(data: Any) -> bool:
 def read_inputs(paths: list[Path]) -> Inputs:
     """Every result document among `paths`, named by file stem; UsageError when none is left."""
     loaded: list[tuple[Path, dict[str, Any]]] = []
+    ports: list[tuple[Path, dict[str, Any]]] = []
     notes: list[str] = []
     for given in paths:
         expanded, listed = expand(given)
         for path in expanded:
             data = parsed(path)  # read once: to sort the file out, then to load it
+            if is_port(data):
+                ports.append((path, data))
+                continue
             kind = other_kind(data)
             if kind is not None:
                 notes.append(f"left out {path}: a {kind} file, not results")
@@ -92,8 +98,9 @@ def read_inputs(paths: list[Path]) -> Inputs:
                 notes.append(f"left out {path}: {error}")
     if not loaded:
         raise UsageError(f"no result file in {', '.join(map(str, paths))}")
-    names = unique_names([path for path, _ in loaded])
-    return Inputs([(n, doc) for n, (_, doc) in zip(names, loaded, strict=True)], notes)
+    named = [list(zip(unique_names([p for p, _ in docs]), (d for _, d in docs), strict=True))
+             for docs in (loaded, ports)]  # fmt: skip
+    return Inputs(named[0], notes, named[1])
 
 
 def unique_names(paths: list[Path]) -> list[str]:

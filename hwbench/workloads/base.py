@@ -115,10 +115,13 @@ class KVCacheDecoder(Protocol):
 
 @runtime_checkable
 class HFExportable(Protocol):
-    """A workload that can save itself as a Hugging Face checkpoint (vLLM and the serve
-    scenario load that); `hf_config_dict` raises NotImplementedError where it has no form."""
+    """A workload that can save itself as a Hugging Face checkpoint (the transformers and vLLM
+    engines load that); `hf_config_dict` raises NotImplementedError where it has no form, and
+    `hf_state_dict` gives the built model's tensors under the transformers model's names."""
 
     def hf_config_dict(self) -> dict[str, Any]: ...
+
+    def hf_state_dict(self, model: nn.Module) -> dict[str, torch.Tensor]: ...
 
 
 @runtime_checkable

@@ -1,8 +1,9 @@
-"""A BERT encoder (post-LayerNorm, GELU FFN) returning the last hidden states."""
+"""A BERT encoder (post-LayerNorm, GELU FFN) returning the last hidden states; its Hugging Face
+form is transformers' BertModel under that model's parameter names."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -23,6 +24,33 @@ class BertConfig:
     max_position_embeddings: int = 512
     type_vocab_size: int = 2
     layer_norm_eps: float = 1e-12
+
+
+# hwbench's module names -> BertModel's (inside `layers.N.` -> `encoder.layer.N.`)
+HF_NAMES = {
+    "embeddings.word.": "embeddings.word_embeddings.",
+    "embeddings.position.": "embeddings.position_embeddings.",
+    "embeddings.token_type.": "embeddings.token_type_embeddings.",
+    "embeddings.norm.": "embeddings.LayerNorm.",
+    "query.": "attention.self.query.",
+    "key.": "attention.self.key.",
+    "value.": "attention.self.value.",
+    "attn_out.": "attention.output.dense.",
+    "attn_norm.": "attention.output.LayerNorm.",
+    "ffn_in.": "intermediate.dense.",
+    "ffn_out.": "output.dense.",
+    "ffn_norm.": "output.LayerNorm.",
+}
+
+
+def hf_name(name: str) -> str:
+    """A parameter's name in transformers' BertModel."""
+    prefix = ""
+    if name.startswith("layers."):
+        _, index, name = name.split(".", 2)
+        prefix = f"encoder.layer.{index}."
+    ours = next(k for k in HF_NAMES if name.startswith(k))
+    return prefix + HF_NAMES[ours] + name[len(ours) :]
 
 
 class Embeddings(nn.Module):
@@ -95,6 +123,21 @@ class Bert(Workload):
 
     def build(self) -> nn.Module:
         return init_weights(BertEncoder(self.config), self.seed)
+
+    def hf_config_dict(self) -> dict[str, Any]:
+        """transformers' BertConfig: exact GELU, no dropout, absolute positions."""
+        fields = {k: v for k, v in asdict(self.config).items() if k != "seq_len"}
+        extra = {"hidden_act": "gelu", "hidden_dropout_prob": 0.0, "pad_token_id": 0}
+        extra |= {"attention_probs_dropout_prob": 0.0, "position_embedding_type": "absolute"}
+        return {**fields, **extra, "model_type": "bert", "architectures": ["BertModel"]}
+
+    def hf_state_dict(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """The weights under BertModel's names, and its pooler (which the last hidden states
+        do not use) drawn from the seed."""
+        state = {hf_name(k): v for k, v in model.state_dict().items()}
+        hidden = self.config.hidden_size
+        pooler = torch.randn(hidden, hidden, generator=generator(self.seed + 1)) * 0.02
+        return {**state, "pooler.dense.weight": pooler, "pooler.dense.bias": torch.zeros(hidden)}
 
     def inputs(self, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
         shape = (batch, self.config.seq_len)

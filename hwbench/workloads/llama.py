@@ -206,6 +206,10 @@ class Llama(Workload):
     def hf_config_dict(self) -> dict[str, Any]:
         return self.config.hf_config_dict()
 
+    def hf_state_dict(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """LlamaForCausalLM's names are this model's."""
+        return model.state_dict()
+
     def inputs(self, batch: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
         shape = (batch, self.config.seq_len)
         return (torch.randint(0, self.config.vocab_size, shape, generator=generator(seed)),)

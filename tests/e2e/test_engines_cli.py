@@ -76,7 +76,8 @@ def test_bad_engine_option_value_is_a_usage_error(tmp_path):
 def test_default_suite_runs_all_three_engines_on_the_cpu():
     suite = Suite()
     cpu_engines = [t.engine for t in suite.targets if t.device == "cpu"]
-    assert cpu_engines[0] == "torch" and sorted(cpu_engines) == sorted([*ENGINES, "vllm"])
+    assert cpu_engines[0] == "torch"
+    assert sorted(cpu_engines) == sorted([*ENGINES, "transformers", "vllm"])
     # vllm runs only generate and serve: the default (step) scenarios make no vllm case
     engines_with_cases = {c.parsed_target.engine for c in expand(suite)}
-    assert engines_with_cases == set(ENGINES)
+    assert engines_with_cases == {*ENGINES, "transformers"}

@@ -115,6 +115,18 @@ BAD_INPUTS: dict[str, list[tuple[list[str], str]]] = {
         (["--workload", "mlp", "--device", "cpu", "--out", "FILE/results"], "cannot write"),
         (["--workload", "mlp", "--device", "cpu", "--machine", ".."], "not a folder name"),
     ],
+    "port": [
+        ([], "--workload NAME or --model PATH"),
+        (["--workload", "nope"], "unknown workload"),
+        (["--workload", "mlp", "--size", "huge"], "unknown size"),
+        (["--workload", "mlp", "--dtype", "fp64"], "unknown dtype"),
+        (["--workload", "mlp", "--op-list", "NOTJSON"], "neither a torch_npu wheel nor"),
+        (["--workload", "mlp", "--op-list", MISSING], "No such file"),
+        (["--workload", "mlp", "--torch-npu", "0.0.1"], "pip download torch-npu==0.0.1"),
+        (["--workload", "mlp", "--compare-versions", "0.0.1", "0.0.2"], "torch-npu==0.0.2"),
+        (["--workload", "mlp", "--torch-npu", "1.0", "--op-list", "FILE"], "not allowed with"),
+        (["--workload", "mlp", "--out", "FILE/results"], "cannot write"),
+    ],
 }
 WALK = [
     (command, args, fragment) for command, cases in BAD_INPUTS.items() for args, fragment in cases

@@ -19,12 +19,14 @@ from hwbench.results.record import CaseRecord
 from hwbench.workloads import make_workload
 from tests.records import KEY
 
+STOCK = "stock-transformers"  # every ladder's first rung
 RUNGS = {
-    "cpu": ["fp32-eager", "bf16", "fused-kernels", "torch-compile", "int8-dynamic", "onnxruntime"],
-    "cuda": ["fp32-eager", "bf16", "sdpa-flash", "fused-kernels", "torch-compile", "cuda-graphs",
-             "int8-weights"],
-    "npu": ["fp32-eager", "fp16", "task-queue", "fused-npu-ops", "fractal-nz", "graph-static",
-            "w8a8"],
+    "cpu": [STOCK, "fp32-eager", "bf16", "fused-kernels", "torch-compile", "int8-dynamic",
+            "onnxruntime"],
+    "cuda": [STOCK, "fp32-eager", "bf16", "sdpa-flash", "fused-kernels", "torch-compile",
+             "cuda-graphs", "int8-weights"],
+    "npu": [STOCK, "fp32-eager", "fp16", "task-queue", "fused-npu-ops", "fractal-nz",
+            "graph-static", "w8a8"],
 }  # fmt: skip
 
 
@@ -34,12 +36,14 @@ def test_each_device_has_its_rungs_in_order_with_valid_targets(device):
     assert [r.name for r in ladder.rungs] == RUNGS[device]
     assert all(r.parsed().device == device and r.adds for r in ladder.rungs)
     assert ladder.rungs[0].parsed().dtype == "fp32"
+    assert ladder.rungs[0].parsed().engine == "transformers"
+    assert ladder.rungs[1].parsed().engine == "torch" and ladder.rungs[1].parsed().dtype == "fp32"
 
 
 def test_npu_rungs_after_the_port_and_dtype_set_the_task_queue():
     rungs = ladder_for("npu").rungs
-    assert [dict(r.env).get("TASK_QUEUE_ENABLE") for r in rungs] == [None, None] + ["2"] * 5
-    assert "layout=nz" in rungs[4].target and "npugraph_ex" in rungs[5].target
+    assert [dict(r.env).get("TASK_QUEUE_ENABLE") for r in rungs] == [None] * 3 + ["2"] * 5
+    assert "layout=nz" in rungs[5].target and "npugraph_ex" in rungs[6].target
 
 
 def test_an_unknown_device_lists_the_ladders():
@@ -70,9 +74,12 @@ def test_gains_skip_failed_and_skipped_rungs():
     assert (got[4].vs_previous, got[4].vs_first) == (2.5, 5.0)  # over b, the last counted
 
 
-def test_without_a_first_rung_there_is_no_gain_over_it():
-    got = steps({"cases": [record("a", "failed"), record("b", "ok", 4.0), record("c", "ok", 2.0)]})
-    assert got[1].vs_first is None and got[2].vs_first is None and got[2].vs_previous == 2.0
+def test_gains_are_over_the_first_rung_that_ran():
+    """Stock transformers skips a workload without a Hugging Face form (moe): its ladder's
+    gains are then over the fp32 eager rung."""
+    got = steps({"cases": [record("a", "skipped"), record("b", "ok", 4.0), record("c", "ok", 2.0)]})
+    assert got[0].vs_first is None and got[1].vs_first == 1.0
+    assert got[2].vs_first == 2.0 and got[2].vs_previous == 2.0
 
 
 def test_environment_is_restored():
@@ -147,7 +154,7 @@ def test_run_ladder_gives_each_rung_its_environment_and_saves_one_file(tmp_path,
     monkeypatch.setattr(ladder_module, "run_suite", fake_run_suite)
     monkeypatch.delenv("TASK_QUEUE_ENABLE", raising=False)
     document, path = run_ladder(LadderRun(ladder_for("npu"), "llama"), tmp_path, "box")
-    assert [queue for _, queue, _ in seen] == [None, None] + ["2"] * 5
+    assert [queue for _, queue, _ in seen] == [None] * 3 + ["2"] * 5
     assert {name for _, _, name in seen} == {"ladder-npu-llama"}
     assert store.load(path)["cases"] == document["cases"]
     assert [c.details["rung"] for c in document["cases"]] == RUNGS["npu"] == document["ladder"]
