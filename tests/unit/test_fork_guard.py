@@ -36,11 +36,13 @@ for module in ("hwbench.execution.worker", *worker_preload(Suite())):
 EXTRA
 print("clean")
 """
-# A CUDA build's driver call, given to torch._C after the preload (given before, torch's own
-# imports take the CPU build for a CUDA one) and guarded as the server guards it.
+# A CUDA build's driver call finding a device (or none), given to torch._C after the preload
+# (given before, torch's own imports take a CPU build for a CUDA one; a CUDA build's real one
+# finds none here) and guarded as the server guards it.
 COUNT = (
+    "from hwbench.execution import fork_guard; fork_guard.release()\n"
     "torch._C._cuda_getDeviceCount = lambda: {n}\n"
-    "from hwbench.execution import fork_guard; fork_guard.install()\n"
+    "fork_guard.install()\n"
     "torch._C._cuda_getDeviceCount()"
 )
 
