@@ -4,9 +4,7 @@ while modules are still importing (before a command handles them) ended in one l
 import signal
 import sys
 
-from hwbench.errors import Terminated, raise_terminated
-
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + signal, as hwbench.cli exits
+from hwbench.errors import raise_terminated, stopped
 
 
 def run() -> int:
@@ -16,9 +14,9 @@ def run() -> int:
 
         return main()
     except KeyboardInterrupt as stop:
-        what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        what, code = stopped(stop)
         print(f"hwbench: {what} while starting; nothing was measured", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+        return code
 
 
 if __name__ == "__main__":

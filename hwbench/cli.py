@@ -9,9 +9,9 @@ import sys
 
 import hwbench
 from hwbench.commands import COMMANDS
-from hwbench.errors import EXIT_SAVE_FAILED, SaveError, Terminated, UsageError, raise_terminated
+from hwbench.errors import EXIT_SAVE_FAILED, SaveError, UsageError, raise_terminated, stopped
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143  # 128 + signal
+EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,16 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return command.main(args)
-    except UsageError as error:
+    except (UsageError, SaveError) as error:
         print(f"hwbench: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except SaveError as error:
-        print(f"hwbench: error: {error}", file=sys.stderr)
-        return EXIT_SAVE_FAILED
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_SAVE_FAILED
     except KeyboardInterrupt as stop:
-        what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        what, code = stopped(stop)
         print(f"hwbench: {what}; finished cases are saved", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+        return code
     except BrokenPipeError:
         return EXIT_OK
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 EXIT_SAVE_FAILED = 74  # sysexits.h EX_IOERR: an output could not be written
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, SIGTERM
 
 
 class UsageError(Exception):
@@ -29,6 +30,14 @@ class Terminated(KeyboardInterrupt):
 def raise_terminated(signum: int, frame: object) -> None:
     """A SIGTERM handler."""
     raise Terminated
+
+
+def stopped(stop: KeyboardInterrupt) -> tuple[str, int]:
+    """What stopped hwbench, as its message says it ("interrupted", "terminated"), and the
+    exit code that goes with it."""
+    if isinstance(stop, Terminated):
+        return "terminated", EXIT_TERMINATED
+    return "interrupted", EXIT_INTERRUPTED
 
 
 def unknown_choice(kind: str, given: str, valid: list[str] | tuple[str, ...]) -> UsageError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from hwbench.commands.output import Steps, stderr_console, stdout_console
-from hwbench.errors import EXIT_SAVE_FAILED, UsageError, unknown_choice
+from hwbench.errors import UsageError, unknown_choice
 from hwbench.machine import machine_name
 from hwbench.registry import lookup
 from hwbench.reporting.table import headline
@@ -141,7 +140,6 @@ def main(args: argparse.Namespace) -> int:
     for index, rung in enumerate(run.ladder.rungs, start=1):
         out.print(describe(index, rung), soft_wrap=True, highlight=False, markup=False)
     if unsaved is not None:
-        print(f"hwbench: error: {unsaved}", file=sys.stderr)
-        return EXIT_SAVE_FAILED
+        raise unsaved  # after the table: hwbench.cli says where the write failed, exit 74
     console.print(f"results: {path}")
     return 1 if any(case.status == "failed" for case in document["cases"]) else 0

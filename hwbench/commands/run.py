@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hwbench.commands.output import Steps, stderr_console, stdout_console
-from hwbench.errors import EXIT_SAVE_FAILED, UsageError
+from hwbench.errors import UsageError
 from hwbench.machine import machine_name
 from hwbench.reporting.table import headline, results_table
 from hwbench.results import store
@@ -173,8 +173,7 @@ def main(args: argparse.Namespace) -> int:
             unsaved, document = stopped, stopped.document
     show(args, document)
     if unsaved is not None:
-        print(f"hwbench: error: {unsaved}", file=sys.stderr)
-        return EXIT_SAVE_FAILED
+        raise unsaved  # after the table: hwbench.cli says where the write failed, exit 74
     console.print(f"results: {path}")
     failed = sum(case.status == "failed" for case in document["cases"])
     return EXIT_FAILED_CASES if failed else EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hwbench.ladders.npu import LADDER, installed_operators, operators
 from hwbench.port import sources
-from hwbench.port.oplist import OPLIST_PATH
+from tests.unit.test_port_oplist import installed_torch_npu
 
 OPLIST = """\
 supported: []
@@ -27,13 +27,7 @@ def test_a_rungs_operators_are_the_torch_npu_ones_it_names():
 
 
 def test_the_installed_torch_npu_is_checked_rung_by_rung(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    (site / "torch_npu-9.9.7.dist-info").mkdir(parents=True)
-    (site / "torch_npu-9.9.7.dist-info" / "METADATA").write_text(
-        "Name: torch_npu\nVersion: 9.9.7\n"
-    )
-    (site / OPLIST_PATH).parent.mkdir(parents=True)
-    (site / OPLIST_PATH).write_text(OPLIST)
+    site = installed_torch_npu(tmp_path / "site", "9.9.7", OPLIST)
     monkeypatch.syspath_prepend(str(site))
     lines = installed_operators()
     assert "w8a8: all 2 listed in torch_npu 9.9.7" in lines

@@ -99,14 +99,19 @@ def test_a_cached_wheel_is_found_by_version_and_a_missing_one_names_pip_download
         sources.cached("../9.9.9", tmp_path)
 
 
-def test_an_installed_torch_npu_is_read_from_its_files_not_imported(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    (site / "torch_npu-9.9.7.dist-info").mkdir(parents=True)
-    (site / "torch_npu-9.9.7.dist-info" / "METADATA").write_text(
-        "Name: torch_npu\nVersion: 9.9.7\n"
-    )
+def installed_torch_npu(site: Path, version: str, oplist: str = OPLIST) -> Path:
+    """A site folder holding torch_npu `version` as pip installs it: its metadata and its
+    operator list."""
+    info = site / f"torch_npu-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Name: torch_npu\nVersion: {version}\n")
     (site / OPLIST_PATH).parent.mkdir(parents=True)
-    (site / OPLIST_PATH).write_text(OPLIST)
+    (site / OPLIST_PATH).write_text(oplist)
+    return site
+
+
+def test_an_installed_torch_npu_is_read_from_its_files_not_imported(tmp_path, monkeypatch):
+    site = installed_torch_npu(tmp_path / "site", "9.9.7")
     (site / "torch_npu" / "__init__.py").write_text("raise ImportError('needs CANN')\n")
     monkeypatch.syspath_prepend(str(site))
     listed = sources.installed()
