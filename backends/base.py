@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from hwbench.backends.energy_meter import Energy
 from hwbench.backends.peaks import Peak, stored_peak
 
 DTYPES: dict[str, torch.dtype] = {
@@ -107,6 +108,11 @@ class Device(ABC):
     @abstractmethod
     def reset_peak_memory(self) -> None:
         """Start a new peak-memory window."""
+
+    def energy(self) -> Energy:
+        """A meter of this device's energy for one case (the caller closes it), or None and
+        why there is none; never raises. Made in the case's worker, never at import."""
+        return None, f"hwbench knows no energy counter for {self.name} devices"
 
     @abstractmethod
     def info(self) -> dict[str, Any]:

@@ -12,8 +12,11 @@ import psutil
 import torch
 
 from hwbench.backends.base import Device, MemoryStats
+from hwbench.backends.energy_meter import Energy
+from hwbench.backends.energy_rapl import POWERCAP, rapl_energy
 
 PROC_STATUS = Path("/proc/self/status")
+POWERCAP_ENV = "HWBENCH_POWERCAP"  # another powercap root (a container's mount, a test's tree)
 # Writing "5" resets the process's peak RSS (VmHWM): linux Documentation/filesystems/proc.rst
 PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
 # CPU flags that make a dtype a native compute type rather than an emulated one.
@@ -86,6 +89,10 @@ class CPU(Device):
             self._reset_error = f"{PROC_CLEAR_REFS}: {error.strerror or error}"
         else:
             self._reset_error = ""
+
+    def energy(self) -> Energy:
+        """RAPL's package and DRAM counters (backends/energy_rapl.py)."""
+        return rapl_energy(Path(os.environ.get(POWERCAP_ENV) or POWERCAP))
 
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
         if dtype == "fp32":

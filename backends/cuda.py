@@ -10,9 +10,12 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import pynvml
 import torch
 
 from hwbench.backends.base import DTYPES, Device, EventTimer, MemoryStats, Timer
+from hwbench.backends.energy_meter import Energy
+from hwbench.backends.energy_nvml import nvml_energy
 
 
 def cuda_driver_api_version() -> str | None:
@@ -92,6 +95,14 @@ class Cuda(Device):
 
     def reset_peak_memory(self) -> None:
         torch.cuda.reset_peak_memory_stats()
+
+    def energy(self) -> Energy:
+        """NVML's energy counter (or sampled power) of the GPU torch calls cuda:0."""
+        try:
+            uuid = getattr(torch.cuda.get_device_properties(0), "uuid", None)
+        except (RuntimeError, AssertionError) as error:  # no CUDA device, or torch without CUDA
+            return None, f"no CUDA device to meter: {error}"
+        return nvml_energy(pynvml, str(uuid) if uuid is not None else None)
 
     def supports_dtype(self, dtype: str) -> tuple[bool, str]:
         if dtype not in DTYPES:

@@ -27,6 +27,8 @@ from typing import Any
 import torch
 
 from hwbench.backends.base import DTYPES, Device, EventTimer, MemoryStats, Timer
+from hwbench.backends.energy_meter import Energy
+from hwbench.backends.energy_npu_smi import npu_smi_energy
 
 # SocVersion ranges -> family (NpuVariables.h; 100-104 are the first Ascend 910).
 SOC_FAMILIES = (
@@ -109,6 +111,10 @@ class Npu(Device):
 
     def reset_peak_memory(self) -> None:
         runtime().reset_peak_memory_stats()
+
+    def energy(self) -> Energy:
+        """npu-smi's power for npu:0's NPU, sampled and integrated (energy_npu_smi.py)."""
+        return npu_smi_energy()
 
     def family(self) -> str:
         return soc_family(runtime().get_soc_version())

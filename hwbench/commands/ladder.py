@@ -13,6 +13,7 @@ from hwbench.commands.output import Steps, stderr_console, stdout_console
 from hwbench.errors import UsageError, unknown_choice
 from hwbench.machine import machine_name
 from hwbench.registry import lookup
+from hwbench.reporting import energy_cells
 from hwbench.reporting.table import headline
 from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("#", "rung", "status", "median ms", "samples/s", "vs previous", "vs first")
 COLUMNS += ("parity rel-L2 / tol", "prepare s", "reason")
+ENERGY_COLUMNS = (energy_cells.HEADER, "J vs first")  # after "vs first", when measured
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -101,13 +103,33 @@ def ladder_table(run: LadderRun, document: dict[str, Any]) -> Table:
 
     key = f"{run.workload}/{run.size} {run.scenario}"
     table = Table(title=f"hwbench ladder {run.ladder.device}: {key} on {document['machine']}")
-    for column in COLUMNS:
+    found = steps(document)
+    energy = energy_cells.any_energy([step.record for step in found])
+    first = next((step.record.energy for step in found if step.counted), None)
+    for column in (*COLUMNS[:7], *ENERGY_COLUMNS, *COLUMNS[7:]) if energy else COLUMNS:
         table.add_column(column, overflow="fold")
-    for index, step in enumerate(steps(document), start=1):
-        table.add_row(*step_row(index, step))
+    for index, step in enumerate(found, start=1):
+        row = step_row(index, step)
+        if energy:
+            row[7:7] = energy_row(step, first)
+        table.add_row(*row)
     table.caption = "gains: speed-up of the median step over the last rung that passed, and "
     table.caption += "over the first; a failed or skipped rung counts for nothing"
+    if energy:
+        table.caption += "; J vs first: the first rung's joules per unit over this rung's"
+    for line in energy_cells.missing_lines([step.record for step in found]):
+        table.caption += f"\n{line}"
     return table
+
+
+def energy_row(step: Step, first: dict[str, Any] | None) -> list[str]:
+    """A rung's joules per unit, and how many times fewer than the first counted rung's."""
+    if not step.counted:
+        return ["", ""]
+    return [
+        energy_cells.joules_cell(step.record.energy),
+        _gain(energy_cells.gain(first, step.record.energy)),
+    ]
 
 
 def describe(index: int, rung: Rung) -> str:

@@ -15,7 +15,7 @@ from hwbench.case import Case
 from hwbench.config import Suite, Target
 from hwbench.engines.base import Engine, Spec
 from hwbench.errors import UsageError
-from hwbench.llm.generation import measure_generations, prompt_ids
+from hwbench.llm.generation import Generation, measure_generations, prompt_ids
 from hwbench.llm.metrics import (
     case_metrics,
     parse_slos,
@@ -25,6 +25,7 @@ from hwbench.llm.metrics import (
 )
 from hwbench.llm.reference import reference
 from hwbench.measure import parity
+from hwbench.measure.energy import open_window
 from hwbench.results.record import NOT_TIMED, CaseRecord, Sampling, Timings
 from hwbench.scenarios.base import Scenario
 from hwbench.workloads.base import Workload, text_config
@@ -76,6 +77,7 @@ class Generate(DecoderScenario):
             workload=workload.describe(),
             timings=Timings(prepare_s=time.perf_counter() - start),
         )
+        energy = open_window(device)
         try:
             precision = generator.precision or target.dtype
             got = generator.prompt_logprobs(prompts)
@@ -94,12 +96,23 @@ class Generate(DecoderScenario):
             if case.check_only:
                 return replace(record, reason=NOT_TIMED)
             device.reset_peak_memory()
-            runs, measurement = measure_generations(
-                lambda: generator.generate(prompts, output_len), case.harness
+            harness = energy.lengthen(case.harness, segments=1)
+            energy.measure_idle()
+            made: list[Generation] = []  # the warm-up generation too: it is in the window
+
+            def generate() -> Generation:
+                made.append(generator.generate(prompts, output_len))
+                return made[-1]
+
+            energy.start()
+            runs, measurement = measure_generations(generate, harness)
+            energy.stop(
+                output_token=sum(g.tokens.numel() for g in made), request=len(made) * case.batch
             )
             memory = device.memory()
         finally:
             generator.close()
+            energy.close()
         results = [request_result(prompt_len, times) for run in runs for times in run.times_s]
         duration = sum(run.wall_s for run in runs)
         llm = summarize_requests(results, duration, parse_slos(case.slo) if case.slo else None)
@@ -119,6 +132,7 @@ class Generate(DecoderScenario):
             if tpot_s > 0
             else None,
             timings=replace(record.timings, sampling_s=measurement.sampling_s),
+            energy=energy.block(),
             details={"token_times_s": token_times([run.times_s for run in runs])},
         )
 

@@ -15,6 +15,7 @@ from hwbench.backends.base import Device
 from hwbench.case import Case
 from hwbench.engines.base import Engine, Session, Spec, cast_inputs
 from hwbench.measure import parity
+from hwbench.measure.energy import open_window
 from hwbench.measure.harness import Measurement, Sampler, timed_loop
 from hwbench.measure.stats import latency_ms
 from hwbench.results.record import NOT_TIMED, CaseRecord, Sampling, Timings
@@ -99,15 +100,28 @@ class StepTiming(Timing):
         self.step = lambda: session.run(placed)
         device.reset_peak_memory()
         self.timer = device.timer()
-        self.sampler = Sampler(self.step, self.timer, case.harness, case.harness.passes)
+        self.energy = open_window(device)
+        harness = self.energy.lengthen(case.harness, case.harness.passes)
+        self.sampler = Sampler(self.step, self.timer, harness, harness.passes)
         self.loops = self.sampler.result.loops
+        self.energy.measure_idle()
 
     def sample_slice(self) -> bool:
+        if self.sampler.done:
+            return True
+        result = self.sampler.result
+        before, first = len(result.samples_ns), not result.pass_starts
+        self.energy.start()
         self.sampler.sample_slice()
+        runs = len(result.samples_ns) - before + (0 if first else 1)  # + the untimed warm one
+        self.energy.stop(sample=runs * self.loops * self.case.batch)
         return self.sampler.done
 
     def samples(self, count: int, loops: int) -> list[float]:
-        return [timed_loop(self.step, self.timer, loops) / loops for _ in range(count)]
+        self.energy.start()
+        found = [timed_loop(self.step, self.timer, loops) / loops for _ in range(count)]
+        self.energy.stop(sample=count * loops * self.case.batch)
+        return found
 
     def finish(self, samples_ns: list[float] | None = None) -> CaseRecord:
         measurement = self.sampler.result
@@ -133,5 +147,6 @@ class StepTiming(Timing):
             ),
             memory=memory.to_json(),
             roofline=for_case(self.workload, self.case.batch, target.dtype, step_s, self.device),
+            energy=self.energy.block(),
             timings=replace(self.checked.timings, sampling_s=measurement.sampling_s),
         )
