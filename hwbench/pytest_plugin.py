@@ -10,6 +10,12 @@ fails the test), warmed up and calibrated by hwbench's harness (a round lasts >=
 pytest-benchmark times the rounds with a clock that synchronizes the device before each
 reading. Do not also request `benchmark`: this fixture sets its timer. A
 `@pytest.mark.benchmark(group=...)` marker is kept.
+
+    def test_no_slowdown(hwbench_ab):
+        hwbench_ab("mlp", a="python=/main/venv/bin/python:torch@cpu", b="torch@cpu")
+
+`hwbench_ab` times two arms interleaved ABBA in worker processes, as `hwbench ab` does (its
+sequential design by default), and fails the test on a FAIL verdict.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from hwbench.analysis.gate import Outcome
     from hwbench.results.record import CaseRecord
     from hwbench.scenarios.step import StepTiming
 
@@ -109,5 +116,64 @@ def hwbench_case(request: pytest.FixtureRequest) -> Callable[..., CaseRecord]:
             count = rounds or max(5, round(DEFAULT_BUDGET_S / sample_s))
             benchmark.pedantic(timing.step, rounds=count, iterations=timing.loops, warmup_rounds=1)
         return timing.checked
+
+    return run
+
+
+def _ab(
+    workload: str, a: str, b: str, design: Any, threshold: float, alpha: float, **case: Any
+) -> Outcome:
+    """One case's A/B verdict (hwbench.execution.ab_suite, `design`)."""
+    from hwbench.analysis.gate import PASS, Outcome, judge
+    from hwbench.case import Case
+    from hwbench.execution.ab import ArmSpec, CaseArms
+    from hwbench.execution.ab_suite import CaseRun, run_cases
+
+    specs = {"a": ArmSpec.parse(a), "b": ArmSpec.parse(b)}
+    timeout_s = case.pop("timeout_s")
+    cases = {name: Case(workload, target=spec.target, **case) for name, spec in specs.items()}
+    label = f"{workload}/{case['size']} {case['scenario']} b{case['batch']}: {b} / {a}"
+    run, gate = CaseRun(label, design.looks), design.gate(threshold)
+    arms = CaseArms(specs, {label: cases}, timeout_s)
+    run_cases([run], lambda c: arms.open(c.label, c.blocks), gate, alpha, design.samples,
+              design.budget_s)  # fmt: skip
+    outcome = Outcome(label, PASS, ratio=run.ratio(), sampling=run.sampling)
+    return judge([outcome], gate, alpha)[0]
+
+
+@pytest.fixture
+def hwbench_ab() -> Callable[..., Outcome]:
+    """A function that compares arms `a` and `b` (TARGET or python=PATH:TARGET) on one case,
+    interleaved ABBA, and fails the test when b is slower than a past `threshold`; it returns
+    the verdict (ratio, interval, blocks taken and why sampling stopped)."""
+
+    def run(
+        workload: str,
+        a: str,
+        b: str,
+        size: str = "tiny",
+        batch: int = 1,
+        scenario: str = "latency",
+        seed: int = 0,
+        threshold: float = 0.05,
+        alpha: float = 0.01,
+        design: str = "sequential",
+        budget_s: float | None = None,
+        samples: int = 5,
+        timeout_s: float = 600.0,
+    ) -> Outcome:
+        from hwbench.analysis.gate import FAIL
+        from hwbench.errors import UsageError
+        from hwbench.execution.ab_suite import Design
+
+        try:
+            how = Design(design, samples=samples, budget_s=budget_s)
+            outcome = _ab(workload, a, b, how, threshold, alpha, size=size, batch=batch,
+                          scenario=scenario, seed=seed, timeout_s=timeout_s)  # fmt: skip
+        except UsageError as error:
+            pytest.fail(f"hwbench A/B {workload}/{size}: {error}")
+        if outcome.verdict == FAIL:
+            pytest.fail(f"hwbench A/B {outcome.label}: {outcome.message} ({outcome.sampling})")
+        return outcome
 
     return run

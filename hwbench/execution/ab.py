@@ -7,13 +7,17 @@ block is the one least disturbed, and both come from the same few milliseconds. 
 trimmed mean of the blocks' log-ratios, with Yuen's t interval, is the paired estimate of
 log(B / A) that the gate judges (hwbench.analysis.gate). On this project's shared 2-core
 machine this statistic met every target of benchmarks/gate_quality.py; the per-block median did not.
+How many blocks a case takes, and when it is judged, is hwbench.execution.ab_suite's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,12 +60,16 @@ class Timed(Protocol):
         ...
 
 
-def abba(arms: dict[str, Timed], blocks: int, per_half: int) -> list[dict[str, list[float]]]:
-    """Each block's samples of arms "a" and "b", taken in ABBA / BAAB order."""
-    if blocks < 2 or per_half < 1:
-        raise UsageError(f"A/B needs >= 2 blocks and >= 1 sample a half, got {blocks}, {per_half}")
+def abba(
+    arms: Mapping[str, Timed], blocks: int, per_half: int, first: int = 0
+) -> list[dict[str, list[float]]]:
+    """Each block's samples of arms "a" and "b", taken in ABBA / BAAB order; `first`: the
+    index of the first of them among the case's blocks (a later look's blocks go on
+    alternating)."""
+    if blocks < 1 or per_half < 1:
+        raise UsageError(f"A/B needs >= 1 block and >= 1 sample a half, got {blocks}, {per_half}")
     found = []
-    for index in range(blocks):
+    for index in range(first, first + blocks):
         block: dict[str, list[float]] = {"a": [], "b": []}
         for name in ORDERS[index % 2]:
             block[name] += arms[name].samples(per_half)
@@ -138,3 +146,47 @@ class WorkerArm:
 
     def close(self) -> None:
         self.worker.close(grace_s=10.0)
+
+
+Wrap = Callable[[str, list[dict[str, list[float]]], dict[str, WorkerArm]], Mapping[str, Timed]]
+
+
+class CaseArms:
+    """Each case's two arms ("a", "b") loaded in workers for one visit (a `with` on `open`), the
+    sample length (loops) the same for both and kept from the case's first load; each visit
+    leaves the arms' records in `records` (metrics from all the case's blocks so far). `cases`:
+    label -> arm -> Case; `wrap(label, blocks, arms)` may stand between the arms and sampling
+    (progress lines)."""
+
+    def __init__(
+        self,
+        specs: dict[str, ArmSpec],
+        cases: dict[str, dict[str, Case]],
+        timeout_s: float,
+        wrap: Wrap | None = None,
+    ) -> None:
+        self.specs, self.cases, self.timeout_s, self.wrap = specs, cases, timeout_s, wrap
+        self.loops: dict[str, int] = {}
+        self.records: dict[str, dict[str, CaseRecord]] = {}
+
+    @contextlib.contextmanager
+    def open(
+        self, label: str, blocks: list[dict[str, list[float]]]
+    ) -> Iterator[Mapping[str, Timed]]:
+        """The arms of case `label`, whose blocks so far are `blocks` (extended as they go)."""
+        with contextlib.ExitStack() as stack:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hwbench-ab-")))
+            arms: dict[str, WorkerArm] = {}
+            for name, spec in self.specs.items():
+                arms[name] = WorkerArm(name, spec, self.timeout_s, tmp / f"stderr-{name}.txt")
+                stack.callback(arms[name].close)
+                arms[name].start_load(self.cases[label][name])
+            for arm in arms.values():
+                arm.finish_load()
+            loops = self.loops.setdefault(label, max(arm.loops for arm in arms.values()))
+            for arm in arms.values():
+                arm.loops = loops
+            yield self.wrap(label, blocks, arms) if self.wrap else arms
+            self.records[label] = {
+                name: arm.record(pooled(blocks, name)) for name, arm in arms.items()
+            }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -237,6 +238,8 @@ def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
         "torch@cpu",
         "--b",
         f"python={sys.executable}:torch@cpu",
+        "--design",
+        "fixed",
         "--blocks",
         "10",
         "--samples",
@@ -250,19 +253,49 @@ def test_ab_two_interpreters_and_bad_arm(tmp_path: Path) -> None:
         "--threshold",
         "99%",
     )
-    # The same case in two interpreters, so the verdict must be PASS: the threshold (a 2x
-    # slowdown) is set past what this machine's noise reaches (once an arm of 4 blocks of 2
-    # samples ran 1.95x slower; 10 blocks of 3, trimmed, move far less).
+    # The same case in two interpreters, so the verdict must not be FAIL; with the threshold a
+    # 2x slowdown it is PASS on a calm machine, but under bursts that slow one arm's fastest
+    # samples 2-20x for seconds (load average 5-9 here) 10 blocks' interval can reach past 2x.
     assert done.returncode == 0, done.stdout + done.stderr
     [path] = (tmp_path / "m").glob("*-ab.json")
     document = store.load(path)
-    assert document["ab"]["verdict"] == "PASS", document["ab"]
+    [case] = document["ab"]["cases"]
+    assert case["verdict"] in ("PASS", "INCONCLUSIVE"), document["ab"]
+    assert document["ab"]["design"] == "fixed"
     assert [c.key["arm"] for c in document["cases"]] == ["a", "b"]
-    assert (
-        len(document["ab"]["log_ratios"]) == 10 and "<testcase" in (tmp_path / "ab.xml").read_text()
-    )
+    assert len(case["log_ratios"]) == case["blocks"] == 10
+    assert "10 blocks: a fixed count, one look" in (tmp_path / "ab.xml").read_text()
     bad = hwbench("ab", "--a", "nosuch@cpu", "--b", "torch@cpu", "--out", str(tmp_path))
     assert bad.returncode == 2 and "unknown engine 'nosuch'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_ab_samples_each_case_until_decided_within_the_budget(tmp_path: Path) -> None:
+    """Two cases (batch 1 and 2) in the sequential design: each stops at a look that decides
+    it, and the verdict, its blocks and why it stopped reach the table, Markdown and JUnit."""
+    md, xml = tmp_path / "ab.md", tmp_path / "ab.xml"
+    done = hwbench(
+        "ab", "--a", "torch@cpu", "--b", "torch@cpu", "--batch", "1", "--batch", "2",
+        "--samples", "3", "--threshold", "99%", "--budget", "3m", "--out", str(tmp_path),
+        "--machine", "m", "--markdown", str(md), "--junit", str(xml),
+    )  # fmt: skip
+    # The same target in both arms and a 2x threshold (as above): no case may FAIL, and one
+    # that a look decided must PASS (under bursts a case can run out of budget undecided).
+    assert done.returncode == 0, done.stdout + done.stderr
+    [path] = (tmp_path / "m").glob("*-ab.json")
+    summary = store.load(path)["ab"]
+    assert [c["case"] for c in summary["cases"]] == ["mlp/tiny latency b1", "mlp/tiny latency b2"]
+    for case in summary["cases"]:
+        assert case["stopped"] in ("decided", "budget spent", "looks ran out"), case
+        assert case["verdict"] == ("PASS" if case["stopped"] == "decided" else "INCONCLUSIVE")
+        assert case["blocks"] in case["looks"] and len(case["log_ratios"]) == case["blocks"]
+    assert summary["design"] == "sequential" and summary["budget_s"] == 180
+    assert len(store.load(path)["cases"]) == 4  # each case's two arms
+    shown = r"\d+ blocks, look \d of 9: (?:decided|budget spent|looks ran out)"
+    assert len(re.findall(shown, md.read_text())) == 2
+    assert len(re.findall(shown, xml.read_text())) >= 2  # system-out (and skipped, if open)
+    assert re.search(r"^mlp/tiny latency b2: \d+ blocks, look \d of 9: b/a \S+, ", done.stderr,
+                     re.M)  # fmt: skip
 
 
 def test_a_history_of_baselines_widens_the_interval_by_their_drift(

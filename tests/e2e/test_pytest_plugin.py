@@ -71,3 +71,23 @@ def test_autosave_compare_and_compare_fail(tmp_path: Path) -> None:
         timeout=120,
     )
     assert gate.returncode == 0, gate.stdout + gate.stderr  # hwbench reads pytest-benchmark JSON
+
+
+AB_TEST_FILE = """
+def test_same_target(hwbench_ab):
+    outcome = hwbench_ab("mlp", a="torch@cpu", b="torch@cpu", samples=3, threshold=0.99,
+                         budget_s=60)
+    assert outcome.verdict in ("PASS", "INCONCLUSIVE") and "blocks, look" in outcome.sampling
+
+def test_bad_arm(hwbench_ab):
+    hwbench_ab("mlp", a="nosuch@cpu", b="torch@cpu")
+"""
+
+
+@pytest.mark.slow
+def test_ab_fixture_runs_the_sequential_design(tmp_path: Path) -> None:
+    (tmp_path / "test_bench.py").write_text(AB_TEST_FILE)
+    done = pytest_run(tmp_path)
+    # The same target in both arms and a 2x threshold: never FAIL, whatever this runner's load.
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "hwbench A/B mlp/tiny: unknown engine 'nosuch'" in done.stdout
