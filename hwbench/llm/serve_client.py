@@ -1,13 +1,17 @@
-"""A load client for vLLM's OpenAI-compatible server, timed as `vllm bench serve` times it.
+"""A load client for OpenAI-compatible servers, timed as `vllm bench serve` times it.
 
-Each request streams `/v1/completions` from a text prompt (or token ids) with `ignore_eos`
-and no `min_tokens`, as vLLM's benchmark sends it (hwbench.engines.vllm_engine says why), so
-every request yields exactly `output_len` tokens. The first SSE chunk carrying choices sets
-TTFT, each later one adds an ITL gap, E2EL ends at the last such chunk, and the output length
-is the final usage chunk's `completion_tokens` (vLLM's `async_request_openai_completions`);
-the prompt's length is its `prompt_tokens`. The session does not read proxy settings from the
-environment (aiohttp's trust_env, on in vLLM's client): the server is on 127.0.0.1, and with
-it each request makes two thread-pool hops after its clock starts
+Each request streams `/v1/completions` (or `/v1/chat/completions`, the prompt as one user
+message) with `ignore_eos` and no `min_tokens`, as vLLM's benchmark sends it
+(hwbench.engines.vllm_engine says why), so every request yields exactly `output_len` tokens
+from vLLM. The first SSE chunk carrying choices sets TTFT, each later one adds an ITL gap, E2EL
+ends at the last such chunk, and the output length is the final usage chunk's
+`completion_tokens` (vLLM's `async_request_openai_completions` and
+`async_request_openai_chat_completions`, vllm/benchmarks/lib/endpoint_request_func.py); the
+prompt's length is its `prompt_tokens`. A request fails (with one line saying why) on an HTTP
+error, a stream cut before its `data: [DONE]` line, no output chunk, no usage chunk, more
+output tokens than `max_tokens` asked for, or the per-request timeout. The session does not
+read proxy settings from the environment (aiohttp's trust_env, on in vLLM's client): with it
+each request makes two thread-pool hops after its clock starts
 (benchmarks/client_trust_env_cost.txt).
 """
 
@@ -16,15 +20,41 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
 from hwbench.llm.metrics import RequestResult, poisson_arrivals
 
-COMPLETIONS = "/v1/completions"
-Prompt = str | list[int]  # text, or token ids
+API_PATHS = {"completions": "/v1/completions", "chat": "/v1/chat/completions"}
+COMPLETIONS = API_PATHS["completions"]
+Prompt = str | list[int]  # text, or token ids (completions only)
+# Statuses with which a server says it does not take `prompt_logprobs` (or a prompt of ids)
+UNSUPPORTED = {400, 404, 422, 501}
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How requests go out: the API ("completions" or "chat"), headers sent with each (an API
+    key's Authorization), and whether TLS certificates are verified."""
+
+    api: str = "completions"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    verify_tls: bool = True
+
+    def session(self, timeout_s: float | None = None) -> aiohttp.ClientSession:
+        """A client session with no cap on concurrent connections (as vLLM's)."""
+        connector = aiohttp.TCPConnector(limit=0, ssl=self.verify_tls)  # True: verified
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        return aiohttp.ClientSession(
+            connector=connector, timeout=timeout, headers=dict(self.headers)
+        )
+
+
+class StreamCut(ValueError):
+    """The response ended before its `data: [DONE]` line."""
 
 
 def run_load(
@@ -36,12 +66,16 @@ def run_load(
     burstiness: float = 1.0,
     seed: int = 0,
     request_timeout_s: float = 600,
+    options: ClientOptions | None = None,
 ) -> tuple[list[RequestResult], float]:
     """Send `prompts` at Poisson offsets; results in prompt order and the seconds from the
-    first send to the last completion."""
+    first send to the last completion. `base_url` is the server's root (no /v1)."""
     offsets = poisson_arrivals(len(prompts), request_rate, burstiness, seed)
-    timeout = aiohttp.ClientTimeout(total=request_timeout_s)
-    return asyncio.run(_send_at(base_url, model, prompts, offsets, output_len, timeout))
+    send = _send_at(
+        base_url, model, prompts, offsets, output_len, request_timeout_s,
+        options or ClientOptions(),
+    )  # fmt: skip
+    return asyncio.run(send)
 
 
 async def _send_at(
@@ -50,32 +84,43 @@ async def _send_at(
     prompts: Sequence[Prompt],
     offsets: Sequence[float],
     output_len: int,
-    timeout: aiohttp.ClientTimeout,
+    timeout_s: float,
+    options: ClientOptions,
 ) -> tuple[list[RequestResult], float]:
     """Each prompt sent `offsets` seconds after the first, in one client session."""
-    connector = aiohttp.TCPConnector(limit=0)  # no cap on concurrent connections, as vLLM's
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with options.session(timeout_s) as session:
         start = time.perf_counter()
 
         async def send(prompt: Prompt, offset: float) -> RequestResult:
             await asyncio.sleep(max(0.0, start + offset - time.perf_counter()))
-            return await stream_completion(session, base_url, model, prompt, output_len)
+            request = stream_completion(session, base_url, model, prompt, output_len, options)
+            result = await request
+            if result.error == "TimeoutError":
+                result.error = f"no complete response within {timeout_s:g} s (request timeout)"
+            return result
 
         results = await asyncio.gather(*map(send, prompts, offsets))
         return list(results), time.perf_counter() - start
 
 
 async def stream_completion(
-    session: aiohttp.ClientSession, base_url: str, model: str, prompt: Prompt, output_len: int
+    session: aiohttp.ClientSession,
+    base_url: str,
+    model: str,
+    prompt: Prompt,
+    output_len: int,
+    options: ClientOptions | None = None,
 ) -> RequestResult:
     """One streamed completion of `output_len` tokens, timed; failures in `error`."""
-    payload = completion_payload(model, prompt, output_len)
+    options = options or ClientOptions()
+    payload = request_payload(options.api, model, prompt, output_len)
     known_len = len(prompt) if isinstance(prompt, list) else 0  # text: the server's count
     result = RequestResult(False, known_len, 0, 0.0, [], 0.0)
+    url = base_url.rstrip("/") + API_PATHS[options.api]
     start = last = time.perf_counter()
     first = True
     try:
-        async with session.post(base_url.rstrip("/") + COMPLETIONS, json=payload) as response:
+        async with session.post(url, json=payload) as response:
             if response.status != 200:
                 result.error = await http_error(response)
                 return result
@@ -93,22 +138,35 @@ async def stream_completion(
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # ValueError: bad JSON
         result.error = ": ".join(filter(None, [type(error).__name__, str(error)])).splitlines()[0]
         return result
-    if first:
-        result.error = "the stream ended before any output chunk"
-        return result
-    if not result.output_len:
-        result.error = "the stream ended without a usage chunk counting the output tokens"
-        return result
-    result.ok, result.e2el_s = True, last - start
+    result.error = stream_problem(first, result.output_len, output_len)
+    result.ok, result.e2el_s = not result.error, last - start
     return result
 
 
-def completion_payload(model: str, prompt: Prompt, output_len: int) -> dict[str, Any]:
-    """Exactly `output_len` greedy tokens, streamed, with a final usage chunk."""
-    return {
-        "model": model,
-        "prompt": prompt,
-        "max_tokens": output_len,
+def stream_problem(no_output: bool, got: int, asked: int) -> str:
+    """Why a complete stream is still a failed request, or ''."""
+    if no_output:
+        return "the stream ended before any output chunk"
+    if not got:
+        return "the stream ended without a usage chunk counting the output tokens"
+    if got > asked:
+        return f"the server made {got} output tokens for max_tokens {asked} (max_tokens ignored)"
+    return ""
+
+
+def request_payload(api: str, model: str, prompt: Prompt, output_len: int) -> dict[str, Any]:
+    """Exactly `output_len` greedy tokens, streamed, with a final usage chunk; chat sends the
+    prompt as one user message and the length as `max_completion_tokens`, as vLLM's
+    benchmark does."""
+    payload: dict[str, Any] = {"model": model}
+    if api == "chat":
+        payload |= {
+            "messages": [{"role": "user", "content": prompt}],
+            "max_completion_tokens": output_len,
+        }
+    else:
+        payload |= {"prompt": prompt, "max_tokens": output_len}
+    return payload | {
         "ignore_eos": True,
         "temperature": 0,
         "stream": True,
@@ -116,8 +174,14 @@ def completion_payload(model: str, prompt: Prompt, output_len: int) -> dict[str,
     }
 
 
+def completion_payload(model: str, prompt: Prompt, output_len: int) -> dict[str, Any]:
+    """The completions API's request (`request_payload`)."""
+    return request_payload("completions", model, prompt, output_len)
+
+
 async def sse_events(stream: aiohttp.StreamReader) -> AsyncIterator[dict[str, Any]]:
-    """The JSON payloads of `data:` lines of a server-sent event stream, until `[DONE]`."""
+    """The JSON payloads of `data:` lines of a server-sent event stream, until `[DONE]`;
+    StreamCut when the stream ends before it."""
     async for raw in stream:  # one line at a time
         line = raw.decode().strip()
         if not line.startswith("data:"):
@@ -126,6 +190,7 @@ async def sse_events(stream: aiohttp.StreamReader) -> AsyncIterator[dict[str, An
         if data == "[DONE]":
             return
         yield json.loads(data)
+    raise StreamCut("the stream ended before its [DONE] line")
 
 
 async def http_error(response: aiohttp.ClientResponse) -> str:
@@ -139,13 +204,23 @@ async def http_error(response: aiohttp.ClientResponse) -> str:
     return f"HTTP {response.status} {response.reason}: {message}"
 
 
-def prompt_logprobs(base_url: str, model: str, token_ids: list[int]) -> list[float]:
+class NoPromptLogprobs(RuntimeError):
+    """The server does not return prompt log-probabilities (it refused the request, or its
+    answer has none)."""
+
+
+def prompt_logprobs(
+    base_url: str, model: str, token_ids: list[int], options: ClientOptions | None = None
+) -> list[float]:
     """The server's log-probability of each prompt token from position 1 on, given the ones
-    before it (vLLM's `prompt_logprobs` extra parameter)."""
-    return asyncio.run(prompt_logprobs_async(base_url, model, token_ids))
+    before it (vLLM's `prompt_logprobs` extra parameter of /v1/completions,
+    vllm/entrypoints/openai/completion/protocol.py)."""
+    return asyncio.run(prompt_logprobs_async(base_url, model, token_ids, options))
 
 
-async def prompt_logprobs_async(base_url: str, model: str, token_ids: list[int]) -> list[float]:
+async def prompt_logprobs_async(
+    base_url: str, model: str, token_ids: list[int], options: ClientOptions | None = None
+) -> list[float]:
     """`prompt_logprobs` inside a running event loop."""
     payload = {
         "model": model,
@@ -155,13 +230,20 @@ async def prompt_logprobs_async(base_url: str, model: str, token_ids: list[int])
         "prompt_logprobs": 0,
     }
     async with (
-        aiohttp.ClientSession() as session,
+        (options or ClientOptions()).session(600) as session,
         session.post(base_url.rstrip("/") + COMPLETIONS, json=payload) as response,
     ):
         if response.status != 200:
-            raise RuntimeError(f"prompt_logprobs: {await http_error(response)}")
+            error = RuntimeError if response.status not in UNSUPPORTED else NoPromptLogprobs
+            raise error(f"prompt_logprobs: {await http_error(response)}")
         body = await response.json()
-    return token_logprobs(body["choices"][0]["prompt_logprobs"], token_ids)
+    try:
+        per_position = body["choices"][0]["prompt_logprobs"]
+    except (KeyError, IndexError, TypeError):
+        per_position = None
+    if per_position is None:
+        raise NoPromptLogprobs("the server's answer has no prompt_logprobs")
+    return token_logprobs(per_position, token_ids)
 
 
 def token_logprobs(per_position: list[dict[str, Any] | None], token_ids: list[int]) -> list[float]:
