@@ -7,6 +7,7 @@ from typing import Any
 
 from hwbench.config import Target
 from hwbench.labels import label, rate_text
+from hwbench.loadgen.config import LoadGenConfig
 from hwbench.measure.harness import HarnessConfig
 from hwbench.results.record import CaseRecord, Status
 
@@ -29,6 +30,15 @@ class Case:
     burstiness: float = 1.0
     slo: str | None = None  # e.g. "ttft=500ms,tpot=50ms", for goodput
     model_name: str | None = None  # a --model workload's name in tables (Workload.model_name)
+    # serve against a server hwbench did not start: hwbench.config.Suite's fields of these names
+    endpoint: str | None = None
+    served_model: str | None = None
+    tokenizer: str | None = None
+    api: str = "completions"
+    api_key_env: str | None = None  # the variable's name; the key itself is never stored
+    request_timeout_s: float = 600.0
+    tls_verify: bool = True
+    loadgen: LoadGenConfig | None = None  # the LoadGen scenarios' settings
 
     @property
     def parsed_target(self) -> Target:
@@ -50,6 +60,7 @@ class Case:
             "seed": self.seed,
             **({"model_name": self.model_name} if self.model_name else {}),
             **self._llm_key(),
+            **({"loadgen": self.loadgen.key_text()} if self.loadgen else {}),
         }
 
     def _llm_key(self) -> dict[str, Any]:
@@ -58,6 +69,8 @@ class Case:
         key: dict[str, Any] = {"prompt_len": self.prompt_len, "output_len": self.output_len}
         if self.request_rate is not None:
             key |= {"request_rate": rate_text(self.request_rate), "burstiness": self.burstiness}
+        if self.endpoint is not None:
+            key["api"] = self.api
         return key
 
     def label(self) -> str:
@@ -72,4 +85,5 @@ class Case:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
-        return cls(**{**data, "harness": HarnessConfig(**data["harness"])})
+        loadgen = LoadGenConfig(**data["loadgen"]) if data.get("loadgen") else None
+        return cls(**{**data, "harness": HarnessConfig(**data["harness"]), "loadgen": loadgen})

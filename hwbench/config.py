@@ -9,6 +9,10 @@ from typing import Any
 
 from hwbench.backends.base import DTYPES
 from hwbench.errors import UsageError, unknown_choice
+from hwbench.llm.endpoint_config import DEVICE as ENDPOINT_DEVICE
+from hwbench.llm.endpoint_config import ENGINE as ENDPOINT_ENGINE
+from hwbench.llm.endpoint_config import WORKLOAD as SERVED_WORKLOAD
+from hwbench.llm.endpoint_config import check_suite as check_endpoint
 from hwbench.llm.metrics import parse_slos
 from hwbench.measure.harness import HarnessConfig
 from hwbench.registry import lookup, plugins
@@ -16,7 +20,10 @@ from hwbench.settings import HARNESS_RULES, SUITE_RULES, check, check_fields
 from hwbench.workloads import builtin_workloads
 from hwbench.workloads.base import SIZES
 
-COMMON_OPTIONS = ("dtype",)
+# node= and resource= place a case on a Ray node (hwbench/fleet/placement.py): where a case
+# runs, not what it is, so they stay out of the case key as dtype's separate field does.
+PLACEMENT_OPTIONS = ("node", "resource")
+COMMON_OPTIONS = ("dtype", *PLACEMENT_OPTIONS)
 # Suite fields checked on construction; targets are checked as text where they are parsed.
 FIELD_RULES = {k: rule for k, rule in SUITE_RULES.items() if k != "targets"}
 
@@ -31,7 +38,9 @@ class Target:
 
     def __post_init__(self) -> None:
         engine = lookup("engines", self.engine)
-        lookup("devices", self.device)
+        unpaired = pairing_error(engine, lookup("devices", self.device))
+        if unpaired:
+            raise UsageError(f"target {self.engine}@{self.device}: {unpaired}")
         valid = COMMON_OPTIONS + engine.options
         for key, value in self.options:
             if key not in valid:
@@ -72,11 +81,28 @@ def _parse_option(item: str, text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def pairing_error(engine: type, device: type) -> str | None:
+    """Why an engine and a device make no target: one that `pairs_with` one other (the
+    endpoint engine and the remote device, a server's) takes no other."""
+    for one, other in ((engine, device), (device, engine)):
+        only = getattr(one, "pairs_with", None)
+        if only is not None and only != other.name:
+            return f"{one.name} goes with {only} only"
+    return None
+
+
 def default_targets() -> tuple[Target, ...]:
     """Every engine on every device hwbench knows, fp32 (unavailable ones become skipped);
-    eager torch first on each device, as the baseline the others are read against."""
+    eager torch first on each device, as the baseline the others are read against. Not the
+    endpoint engine: a run with --endpoint names its own target."""
     engines = sorted(plugins("engines"), key=lambda name: (name != "torch", name))
-    return tuple(Target(e, d) for d in plugins("devices") for e in engines)
+    devices, found = plugins("devices"), plugins("engines")
+    return tuple(
+        Target(e, d)
+        for d in devices
+        for e in engines
+        if not hasattr(found[e], "pairs_with") and not hasattr(devices[d], "pairs_with")
+    )
 
 
 @dataclass(frozen=True)
@@ -102,8 +128,25 @@ class Suite:
     request_rates: tuple[float, ...] = ()  # requests/s, inf: all at once; empty: default sweep
     burstiness: float = 1.0  # gamma shape of the arrival gaps; 1: Poisson
     slo: str | None = None  # "ttft=500ms,tpot=50ms": goodput counts requests meeting all
+    # serve against a server hwbench did not start (hwbench.llm.endpoint_config)
+    endpoint: str | None = None  # its URL, e.g. http://127.0.0.1:8000/v1
+    served_model: str | None = None  # None: the only model GET /v1/models lists
+    tokenizer: str | None = None  # a tokenizer.json (or its folder): prompts of exact lengths
+    api: str = "completions"  # or "chat"
+    api_key_env: str | None = None  # the environment variable holding the API key
+    request_timeout_s: float = 600.0  # per request, serve
+    tls_verify: bool = True
+    # LoadGen scenarios, in LoadGen's names (hwbench/loadgen/config.py); None: by size
+    min_duration_ms: int | None = None
+    min_query_count: int | None = None
+    server_target_qps: float | None = None
+    multi_stream_samples_per_query: int | None = None
 
     def __post_init__(self) -> None:
+        if self.endpoint is not None and not self.targets:
+            object.__setattr__(self, "targets", (Target(ENDPOINT_ENGINE, ENDPOINT_DEVICE),))
+        if self.endpoint is not None and not self.workloads and not self.model_path:
+            object.__setattr__(self, "workloads", (SERVED_WORKLOAD,))
         if not self.workloads:
             hf = ("hf",) if self.model_path else ()
             object.__setattr__(self, "workloads", hf or tuple(builtin_workloads()))
@@ -123,6 +166,7 @@ class Suite:
             raise UsageError("--name names a --model workload; give --model PATH as well")
         if self.slo is not None:
             parse_slos(self.slo)
+        check_endpoint(self)
         if not self.name.replace("-", "").replace("_", "").isalnum():
             raise UsageError(f"suite name {self.name!r}: use letters, digits, '-' and '_'")
 

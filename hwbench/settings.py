@@ -93,6 +93,17 @@ SUITE_RULES: dict[str, Rule] = {
     "request_rates": Rule("number", listed=True, above=0, infinite_ok=True),
     "burstiness": Rule("number", above=0),
     "slo": Rule("text", optional=True),
+    "min_duration_ms": Rule("int", at_least=0, optional=True),
+    "min_query_count": Rule("int", at_least=1, optional=True),
+    "server_target_qps": Rule("number", above=0, optional=True),
+    "multi_stream_samples_per_query": Rule("int", at_least=1, optional=True),
+    "endpoint": Rule("text", optional=True),
+    "served_model": Rule("text", optional=True),
+    "tokenizer": Rule("text", optional=True),
+    "api": Rule("text"),
+    "api_key_env": Rule("text", optional=True),
+    "request_timeout_s": Rule("number", above=0),
+    "tls_verify": Rule("flag"),
 }
 HARNESS_RULES: dict[str, Rule] = {
     "warmup_s": Rule("number", at_least=0),
@@ -105,6 +116,12 @@ HARNESS_RULES: dict[str, Rule] = {
     "max_samples": Rule("int", at_least=1),
     "passes": Rule("int", at_least=1),
     "settle_s": Rule("number", at_least=0),
+}
+# `hwbench ab`'s sampling (hwbench.execution.ab_suite.Design).
+AB_RULES: dict[str, Rule] = {
+    "blocks": Rule("int", at_least=2, optional=True),
+    "samples": Rule("int", at_least=1),
+    "budget_s": Rule("number", above=0, optional=True),
 }
 FLAGS = {
     "workloads": "--workload",
@@ -122,8 +139,22 @@ FLAGS = {
     "request_rates": "--request-rate",
     "burstiness": "--burstiness",
     "slo": "--slo",
+    "min_duration_ms": "--min-duration-ms",
+    "min_query_count": "--min-query-count",
+    "server_target_qps": "--target-qps",
+    "multi_stream_samples_per_query": "--samples-per-query",
+    "endpoint": "--endpoint",
+    "served_model": "--served-model",
+    "tokenizer": "--tokenizer",
+    "api": "--api",
+    "api_key_env": "--api-key-env",
+    "request_timeout_s": "--request-timeout",
+    "tls_verify": "--no-tls-verify",
     "time_budget_s": "--time-budget",
     "passes": "--passes",
+    "blocks": "--blocks",
+    "samples": "--samples",
+    "budget_s": "--budget",
 }
 
 

@@ -31,6 +31,7 @@ from hwbench.results.record import CaseRecord
 SLOT_FIELDS = (
     "workload", "size", "scenario", "batch", "model_path", "model_name", "seed",
     "prompt_len", "output_len", "request_rate", "burstiness",  # generate and serve
+    "loadgen",  # LoadGen scenarios: their settings
 )  # fmt: skip
 # What must agree for a comparison to mean anything; named when it does not.
 IDENTITY_FIELDS = ("workload", "size", "input_shapes", "output_len")
@@ -236,8 +237,11 @@ class Cell:
 
     @property
     def parity(self) -> str:
-        """'ok 3.1e-07' (rel-L2 against the fp32 CPU reference), or '' when not checked."""
+        """'ok 3.1e-07' (rel-L2 against the fp32 CPU reference), 'not checked' when it could
+        not be (an endpoint's), or '' when there is none."""
         verdict = self.case.parity or {}
+        if verdict.get("checked") is False:
+            return "not checked"
         if "rel_l2" not in verdict:
             return ""
         return f"{'ok' if verdict.get('passed', True) else 'failed'} {verdict['rel_l2']:.1e}"

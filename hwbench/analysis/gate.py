@@ -84,6 +84,7 @@ class Outcome:
     alpha: float = 0.0
     baseline_ms: float | None = None
     candidate_ms: float | None = None
+    sampling: str = ""  # A/B: blocks taken and why sampling stopped
 
     @property
     def interval(self) -> tuple[float, float] | None:

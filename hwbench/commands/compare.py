@@ -11,6 +11,7 @@ from hwbench.analysis.compare import AXES, Cell, Comparison, compare
 from hwbench.analysis.noise import noise_floor_pct, within_floor
 from hwbench.commands.output import stdout_console
 from hwbench.errors import UsageError
+from hwbench.reporting.energy_cells import efficiency_cell, joules_cell
 from hwbench.reporting.inputs import read_inputs
 from hwbench.reporting.vocabulary import markdown_table
 from hwbench.results import files
@@ -52,6 +53,8 @@ def cell_lines(cell: Cell | None, alpha: float, floor_pct: float | None) -> list
         first += f" x{cell.ratio.estimate:.3f} [{low:.3f}, {high:.3f}]"
     precision = cell.dtype + (f" vs {cell.baseline_dtype}" if cell.across_precisions else "")
     lines = [first, f"{precision}, parity {cell.parity}" if cell.parity else precision]
+    if efficiency := efficiency_cell(cell.case.energy):
+        lines.append(f"{efficiency} ({joules_cell(cell.case.energy)})")
     if cell.case.unstable:
         lines.append(f"unstable: {cell.case.unstable}")
     if (

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hwbench.analysis.compare import ratio_of_medians
+from hwbench.analysis.energy_view import energy_views
 from hwbench.analysis.gate import (
     FAIL,
     INCONCLUSIVE,
@@ -90,6 +91,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     gate.add_argument("--candidate", type=Path, required=True, help="result or pytest-benchmark")
     gate.add_argument(
+        "--metric",
+        choices=("time", "energy"),
+        default="time",
+        help="time: median step time (default); energy: joules per sample or token, one "
+        "figure per pass of each step case",
+    )
+    gate.add_argument(
         "--same-machine",
         action="store_true",
         help="refuse (exit 2) a baseline from another machine, CPU, core count or device",
@@ -100,7 +108,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def ratio_table(outcomes: list[Outcome], title: str) -> Table:
     table = Table("case", "baseline ms", "candidate ms", "ratio", "CI", "verdict", title=title)
     for o, row in zip(outcomes, rows(o for o in outcomes), strict=True):
-        table.add_row(*row[:-1], f"{styled(o.verdict)} {o.message}")
+        table.add_row(*row[:-1], f"{styled(o.verdict)} {said(o)}")
     return table
 
 
@@ -114,6 +122,11 @@ def rows(outcomes: Any) -> list[list[str]]:
         span = f"{ci[0]:.3f}-{ci[1]:.3f} ({1 - o.alpha:.2%})" if ci else ""
         found.append([o.label, *ms, ratio, span, o.verdict])
     return found
+
+
+def said(o: Outcome) -> str:
+    """The verdict's message, and how the case was sampled where an A/B run says."""
+    return f"{o.message} ({o.sampling})".strip() if o.sampling else o.message
 
 
 def headline(outcomes: list[Outcome], inconclusive_fails: bool, require_all: bool = False) -> str:
@@ -163,7 +176,7 @@ def markdown(
     lines += [f"**Warning**: {warning}; {MACHINES_NOTE}." for warning in warnings]
     lines += [""] if warnings else []
     table = [
-        [*row[:-1], f"**{o.verdict}** {o.message}".strip()]
+        [*row[:-1], f"**{o.verdict}** {said(o)}".strip()]
         for o, row in zip(outcomes, rows(outcomes), strict=True)
     ]
     lines += markdown_table(MARKDOWN_HEADER, table)
@@ -189,6 +202,7 @@ def junit(outcomes: list[Outcome], suite: str, fails: Collection[str] = (FAIL,))
     for o, row in zip(outcomes, rows(outcomes), strict=True):
         case = ET.SubElement(node, "testcase", classname=suite, name=o.label, time="0")
         detail = o.message if o.verdict == MISSING else f"ratio {row[3]} CI {row[4]}"
+        detail += f"; {o.sampling}" if o.sampling else ""
         if o.verdict in fails:
             ET.SubElement(case, "failure", message=o.message or detail).text = detail
         elif o.verdict in (INCONCLUSIVE, MISSING):
@@ -255,6 +269,14 @@ def main(args: argparse.Namespace) -> int:
     warnings = across_machines([*history, baseline], candidate)
     if warnings and args.same_machine:
         raise UsageError(f"--same-machine: {warnings[0]}")
+    title, energy_notes = "hwbench gate", []
+    if args.metric == "energy":
+        views, energy_notes = energy_views([*history, baseline, candidate])
+        [*history, baseline, candidate] = views
+        if not any(case.timed for case in candidate["cases"]):
+            why = energy_notes[0] if energy_notes else "no ok case"
+            raise UsageError(f"--metric energy: no candidate case has energy to gate ({why})")
+        title = "hwbench gate --metric energy (the ms columns hold J per sample or token)"
     outcomes, notes = pair_cases(
         baseline,
         candidate,
@@ -265,6 +287,6 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("no case ran in both files: nothing to gate")
     judge(outcomes, RatioGate(threshold=args.threshold), args.alpha)
     notes.append(HISTORY_NOTE.format(len(history) + 1) if history else DRIFT_NOTE)
-    notes += baseline_notes + candidate_notes
+    notes += baseline_notes + candidate_notes + energy_notes
     require_all = bool(history) if args.require_all is None else args.require_all
-    return publish(args, outcomes, notes, "hwbench gate", warnings, require_all)
+    return publish(args, outcomes, notes, title, warnings, require_all)

@@ -26,6 +26,7 @@ def main(args: argparse.Namespace) -> int:
     workloads = Table("workload", "family", "sizes", title="workloads")
     for name, cls in sorted(plugins("workloads").items()):
         label = name + (" (--model PATH)" if getattr(cls, "needs_path", False) else "")
+        label += " (--endpoint URL)" if getattr(cls, "needs_endpoint", False) else ""
         workloads.add_row(label, cls.family, ", ".join(cls.configs))
     console.print(workloads)
     console.print("engines: " + ", ".join(sorted(plugins("engines"))))

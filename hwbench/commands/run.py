@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hwbench.commands.output import Steps, stderr_console, stdout_console
 from hwbench.errors import UsageError
+from hwbench.fleet.cli import fleet_arguments, refuse_placement
 from hwbench.machine import machine_name
 from hwbench.reporting.table import headline, results_table
 from hwbench.results import store
@@ -34,7 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--target", action="append", help="ENGINE@DEVICE[:key=value,...], e.g. torch@cpu:dtype=bf16"
     )
     run.add_argument(
-        "--scenario", action="append", help="latency, throughput, generate or serve (repeatable)"
+        "--scenario",
+        action="append",
+        help="latency, throughput, generate, serve, loadgen-singlestream, loadgen-multistream, "
+        "loadgen-server, loadgen-offline or loadgen-server-tokens (repeatable)",
     )
     run.add_argument("--batch", action="append", help="batch sizes for the throughput sweep")
     run.add_argument("--dtype", help="dtype for targets that do not name one (fp32, bf16, fp16)")
@@ -67,6 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--check-only", action="store_true", help="check every case's parity; time nothing"
     )
+    fleet_arguments(run)
     llm = run.add_argument_group("generate and serve")
     llm.add_argument("--prompt-len", type=int, help="prompt tokens (default: per size)")
     llm.add_argument("--output-len", type=int, help="output tokens (default: per size)")
@@ -77,6 +82,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--burstiness", type=float, help="serve: gamma shape of arrival gaps (1: Poisson)"
     )
     llm.add_argument("--slo", help="serve: SLOs for goodput, e.g. ttft=500ms,tpot=50ms")
+    remote = run.add_argument_group("serve a server you already run (README)")
+    remote.add_argument("--endpoint", metavar="URL", help="its OpenAI-compatible API, e.g. "
+                        "http://127.0.0.1:8000/v1 (target endpoint@remote)")  # fmt: skip
+    remote.add_argument("--served-model", help="the model's name there (default: its only one)")
+    remote.add_argument(
+        "--tokenizer", metavar="PATH", help="its tokenizer.json (or folder): exact prompt lengths"
+    )
+    remote.add_argument("--api", help="completions (default) or chat")
+    remote.add_argument("--api-key-env", metavar="VAR", help="environment variable with the key")
+    remote.add_argument("--request-timeout", type=float, help="seconds per request (default 600)")
+    remote.add_argument(
+        "--no-tls-verify", action="store_true", help="accept any TLS certificate (default: verify)"
+    )
+    mlperf = run.add_argument_group("MLPerf LoadGen scenarios (default: by size; see README)")
+    mlperf.add_argument("--min-duration-ms", type=int, help="LoadGen's min_duration_ms")
+    mlperf.add_argument("--min-query-count", type=int, help="LoadGen's min_query_count")
+    mlperf.add_argument("--target-qps", type=float, help="loadgen-server: server_target_qps")
+    mlperf.add_argument(
+        "--samples-per-query", type=int, help="loadgen-multistream: samples per query"
+    )
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...] | None:
@@ -134,6 +159,17 @@ def suite_from_args(args: argparse.Namespace) -> Suite:
         ),
         "burstiness": args.burstiness,
         "slo": args.slo,
+        "endpoint": args.endpoint,
+        "served_model": args.served_model,
+        "tokenizer": args.tokenizer,
+        "api": args.api,
+        "api_key_env": args.api_key_env,
+        "request_timeout_s": args.request_timeout,
+        "tls_verify": False if args.no_tls_verify else None,
+        "min_duration_ms": args.min_duration_ms,
+        "min_query_count": args.min_query_count,
+        "server_target_qps": args.target_qps,
+        "multi_stream_samples_per_query": args.samples_per_query,
         "targets": tuple(Target.parse(t, args.dtype) for t in targets) if targets else None,
     }
     harness = {"time_budget_s": args.time_budget, "passes": args.passes}
@@ -153,6 +189,11 @@ def main(args: argparse.Namespace) -> int:
     from hwbench.execution.runner import NotSaved, run_suite
 
     suite = suite_from_args(args)
+    if args.ray is not None:  # across the nodes of a Ray cluster (hwbench/fleet/)
+        from hwbench.fleet.command import run_fleet_command
+
+        return run_fleet_command(args, suite)
+    refuse_placement(suite, args)
     console = stderr_console()
     with Steps(console, total=len(expand(suite))) as steps:
         done: dict[int, float] = {}  # fraction of each case measured

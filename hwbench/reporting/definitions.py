@@ -54,6 +54,16 @@ DEFINITIONS = (
         "throughput: output tokens/s over the timed window; goodput: requests/s meeting every "
         "SLO. Latency columns are per generation (generate) or per request (serve).",
     ),
+    (
+        "Energy (J per sample or token; samples or tokens per J)",
+        "The device's own counter (RAPL package + DRAM on the CPU, NVML's total energy on "
+        "NVIDIA, npu-smi's power integrated on Ascend) read around the timed window only: "
+        "joules over the samples (step cases) or output tokens (generate, serve) made in it. "
+        "Idle power is measured before the case and not subtracted. ±N% bounds what the "
+        "counter's update period can hide; over 10%, the case says `too short` and gives no "
+        "figure. `not exposed`: the device has no counter hwbench can read (the reason says "
+        "why).",
+    ),
 )
 HEADLINE_NOTE = (
     "Per workload and case: the target with the least median time, and its speed-up over "

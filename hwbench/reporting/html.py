@@ -22,6 +22,7 @@ from hwbench.reporting.definitions import (
     NO_COMPARISON,
 )
 from hwbench.reporting.environment import environments, package_rows, table_rows
+from hwbench.reporting.loadgen_section import loadgen_html
 from hwbench.reporting.markdown import markdown_report as markdown_report  # the CLI's import
 from hwbench.reporting.port_section import port_html
 
@@ -128,6 +129,7 @@ def html_report(documents: Docs, title: str, ports: Docs = ()) -> str:
         + "".join(comparison_html(heading, compared) for heading, compared in found)
         + environment_html(documents)
         + results_html(documents)
+        + loadgen_html(documents)
         + port_html(ports)
         + charts(documents)
         + f"<h2>Metric definitions</h2><dl>{definitions}</dl>"

@@ -11,18 +11,20 @@ from rich.table import Table
 from rich.text import Text
 
 from hwbench.labels import case_label, label, target_label
+from hwbench.reporting import endpoint_lines, energy_cells
 from hwbench.reporting.vocabulary import styled
 from hwbench.results.record import CaseRecord
 
 MEDIAN, THROUGHPUT, ROOF, LLM, NOTE = (
     "median ms [95% CI]", "samples/s", "% of roof (bound)", "TTFT / TPOT ms", "note",
 )  # fmt: skip
+ENERGY = energy_cells.HEADER
 COLUMNS = (
-    "case", "target", "status", MEDIAN, "p90 ms", THROUGHPUT, LLM, "GFLOP/s", ROOF,
+    "case", "target", "status", MEDIAN, "p90 ms", THROUGHPUT, LLM, ENERGY, "GFLOP/s", ROOF,
     "parity rel-L2", NOTE,
 )  # fmt: skip
 # Left out in this order, least important first, when the table must fit a narrower width.
-DROPPED_FIRST = ("p90 ms", "GFLOP/s", "parity rel-L2", ROOF, THROUGHPUT, LLM)
+DROPPED_FIRST = ("p90 ms", "GFLOP/s", "parity rel-L2", ROOF, THROUGHPUT, ENERGY, LLM)
 # Then columns narrow in tiers, the widest of a tier first, and a tier only once the one before
 # has given all it can: the note, the case and the status wrap between words; the median puts
 # its interval on a line of its own; the target label, which has no spaces, folds.
@@ -82,12 +84,11 @@ def llm_cell(case: CaseRecord) -> str:
 
 def case_cells(case: CaseRecord) -> dict[str, str]:
     """The row of a case by column (rich markup: labels escaped, the status styled)."""
-    parity = (case.parity or {}).get("rel_l2")
     cells = {
         "case": escape(case_label(case.key)),
         "target": escape(target_label(case.key)),
         "status": status_cell(case),
-        "parity rel-L2": "" if parity is None else number(parity, ".1e"),
+        "parity rel-L2": endpoint_lines.parity_cell(case.parity),
         NOTE: escape(note(case)),
     }
     if case.metrics is None:  # failed, skipped, or --check-only
@@ -99,6 +100,7 @@ def case_cells(case: CaseRecord) -> dict[str, str]:
         "p90 ms": _ms(latency.get("p90")),
         THROUGHPUT: number(case.metrics.get("throughput"), ".4g"),
         LLM: llm_cell(case),
+        ENERGY: energy_cells.joules_cell(case.energy),
         "GFLOP/s": number(roof.get("flops_per_s"), ".3g", 1e9) if roof else "",
         ROOF: roofline_cell(roof) if roof else "",
     }
@@ -177,10 +179,12 @@ def narrowed(widths: dict[str, int], least: dict[str, int], excess: int) -> dict
 
 def headers(document: dict[str, Any]) -> dict[str, str]:
     """The header of every column this document fills: the LLM column (and tokens/s as the
-    throughput) only with generate or serve cases."""
+    throughput) only with generate or serve cases, the energy column only with a case that
+    has an energy figure."""
+    shown = [c for c in COLUMNS if c != ENERGY or energy_cells.any_energy(document["cases"])]
     if not any(llm_cell(case) for case in document["cases"]):
-        return {c: c for c in COLUMNS if c != LLM}
-    return {c: c for c in COLUMNS} | {THROUGHPUT: "samples/s or tokens/s"}
+        return {c: c for c in shown if c != LLM}
+    return {c: c for c in shown} | {THROUGHPUT: "samples/s or tokens/s"}
 
 
 def caption(document: dict[str, Any], unavailable: Counter[str], hidden: list[str]) -> str | None:
@@ -188,6 +192,9 @@ def caption(document: dict[str, Any], unavailable: Counter[str], hidden: list[st
     devices = document["devices"]
     lines = [f"{n} case(s) skipped on {d}: {devices[d]['reason']}" for d, n in unavailable.items()]
     lines += no_peak_lines(document["cases"])
+    lines += endpoint_lines.server_lines(document["cases"])
+    lines += endpoint_lines.parity_lines(document["cases"])
+    lines += energy_cells.missing_lines(document["cases"])
     if hidden:
         lines.append(f"{', '.join(hidden)} left out to fit the terminal: --wide shows them")
     return "\n".join(lines) or None

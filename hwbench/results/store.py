@@ -22,6 +22,11 @@ Schema history (bump SCHEMA_VERSION on any change a reader must know about):
      (UNKNOWN), read back as that infinity; a setting given as infinite, in `key` or
      `config`, as the text "inf" (as request_rate always was); any other non-finite number
      fails the save. `hwbench schema` prints this version's JSON Schema.
+     Later in 4, optional: a timed case's `energy` block has its fields defined (status:
+     measured, not exposed, too short or failed; joules_per, per_joule, mean_w, peak_w,
+     idle_w, resolution_bound_pct ...; hwbench/measure/energy.py); older files have none.
+     Later in 4, optional: a case run on a Ray node (`run --ray`) holds `fleet` (the node's
+     id and name, its machine folder, start and end times there); `config` adds `fleet`.
 """
 
 from __future__ import annotations

@@ -26,5 +26,7 @@ def make_workload(
 def builtin_workloads() -> list[str]:
     """Names of the workloads the default suite runs (those that need no path)."""
     return sorted(
-        n for n, cls in plugins("workloads").items() if not getattr(cls, "needs_path", False)
+        n
+        for n, cls in plugins("workloads").items()
+        if not getattr(cls, "needs_path", False) and not getattr(cls, "needs_endpoint", False)
     )

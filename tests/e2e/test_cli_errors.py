@@ -28,7 +28,7 @@ def assert_usage_error(result, *fragments):
         (["--target", "jax@cpu"], ["unknown engine 'jax'", "torch"]),
         (
             ["--scenario", "offline"],
-            ["unknown scenario 'offline'", "generate, latency, serve, throughput"],
+            ["unknown scenario 'offline'", "latency, loadgen-multistream, loadgen-offline"],
         ),
         (["--size", "huge"], ["unknown size 'huge'", "full, small, tiny"]),
         (["--batch", "x"], ["--batch takes integers"]),
