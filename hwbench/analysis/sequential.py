@@ -107,11 +107,5 @@ class SequentialGate(RatioGate):
             return PASS
         return FAIL if low > 1 else INCONCLUSIVE
 
-    def fails(self, ratio: Ratio, alpha: float) -> str | None:
-        if self.verdict(ratio, alpha) != FAIL:
-            return None
-        low, high = ratio.interval(alpha)
-        return (
-            f"{self.field} {ratio.estimate:.3f}x the baseline ({1 - alpha:.2%} CI "
-            f"{low:.3f}-{high:.3f}): slower, by {self.threshold:.0%} or more not ruled out"
-        )
+    def slower_by(self) -> str:
+        return f"slower, by {self.threshold:.0%} or more not ruled out"
