@@ -34,7 +34,14 @@ from pathlib import Path
 from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint
 from rich.table import Table
-from vllm_serve_vs_vllm_bench import ARM, MAX_MODEL_LEN, NUM_REQUESTS, SEED, reset_prefix_cache
+from vllm_serve_vs_vllm_bench import (
+    ARM,
+    MAX_MODEL_LEN,
+    NUM_REQUESTS,
+    SEED,
+    bench_server,
+    reset_prefix_cache,
+)
 
 RATE = 4.0
 ROUNDS = 4
@@ -84,21 +91,11 @@ def vllm_arm(url: str, tmp: Path) -> dict:
 
 
 def main() -> None:
-    from hwbench.llm.vllm_server import VllmServer
 
     rounds: list[dict[str, list[dict]]] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        server = VllmServer(
-            checkpoint(),
-            log_path=tmp / "server.log",
-            dtype="float32",
-            max_model_len=MAX_MODEL_LEN,
-            enforce_eager=True,
-            extra_args=["--seed", str(SEED)],
-            env={"VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB, "VLLM_SERVER_DEV_MODE": "1"},
-            health_timeout_s=600,
-        )
+        server = bench_server(checkpoint(), tmp / "server.log")
         with server:
             for _ in range(ROUNDS):
                 got: dict[str, list[dict]] = {"hwbench": [], "vllm": []}

@@ -30,12 +30,16 @@ import statistics
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from _report import publish
 from _vllm_arms import KV_CACHE_GB, OUTPUT_LEN, PROMPT_LEN, SIZE, WORKLOAD, checkpoint, run_self
 from rich.table import Table
 
 from hwbench.llm.text_prompts import WARMUP_REQUESTS  # vLLM's --num-warmups matches it
+
+if TYPE_CHECKING:
+    from hwbench.llm.vllm_server import VllmServer
 
 NUM_REQUESTS = 48
 RATES = (4.0, float("inf"))
@@ -152,24 +156,32 @@ def reset_prefix_cache(base_url: str) -> None:
             raise RuntimeError("the server did not reset its prefix cache")
 
 
+def bench_server(model: Path, log_path: Path) -> VllmServer:
+    """The one vLLM CPU server both clients are pointed at: fp32, eager, seeded; dev mode for
+    /reset_prefix_cache."""
+    from hwbench.llm.vllm_server import VllmServer  # late, as each arm's child skips it
+
+    return VllmServer(
+        model,
+        log_path=log_path,
+        dtype="float32",
+        max_model_len=MAX_MODEL_LEN,
+        enforce_eager=True,
+        extra_args=["--seed", str(SEED)],
+        env={"VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB, "VLLM_SERVER_DEV_MODE": "1"},
+        health_timeout_s=600,
+    )
+
+
 def main() -> None:
     from hwbench.llm.serve_client import run_load
-    from hwbench.llm.vllm_server import SERVED_NAME, VllmServer
+    from hwbench.llm.vllm_server import SERVED_NAME
 
     model = checkpoint()
     rows: dict[float, list[dict]] = {}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        server = VllmServer(
-            model,
-            log_path=tmp / "server.log",
-            dtype="float32",
-            max_model_len=MAX_MODEL_LEN,
-            enforce_eager=True,
-            extra_args=["--seed", str(SEED)],
-            env={"VLLM_CPU_KVCACHE_SPACE": KV_CACHE_GB, "VLLM_SERVER_DEV_MODE": "1"},
-            health_timeout_s=600,
-        )
+        server = bench_server(model, tmp / "server.log")
         with server:
             warm = [[(7 * i + j) % 1000 + 2 for j in range(PROMPT_LEN)] for i in range(16)]
             run_load(server.base_url, SERVED_NAME, warm, OUTPUT_LEN, float("inf"))
